@@ -1,0 +1,15 @@
+import type { MqttClient } from 'mqtt'
+import type { Db } from '../db/client.ts'
+import { persistTwin } from './persist-twin.ts'
+
+export interface ActivityDeps {
+  db: Db
+  mqtt: MqttClient
+}
+
+/** The worker's activities, built over their dependencies. */
+export const createActivities = (deps: ActivityDeps) => ({
+  persistTwin: persistTwin(deps),
+})
+
+export type Activities = ReturnType<typeof createActivities>

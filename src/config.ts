@@ -1,0 +1,52 @@
+import { z } from 'zod'
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const port = z.coerce.number().int().min(0).max(65535)
+
+/** Every setting, from the environment (contract §4). Unset means "embedded" where it can. */
+const schema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  MQTT_URL: z.string().url().optional(),
+  MQTT_PORT: port.default(1883),
+  /** MQTT protocol of ingest's session: 5 for external brokers (unset), 4 for aedes. */
+  MQTT_PROTOCOL_VERSION: z.coerce
+    .number()
+    .pipe(z.union([z.literal(4), z.literal(5)]))
+    .optional(),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  DEVTWIN_TASK_QUEUE: z.string().default('twins'),
+  DEVTWIN_DATA_DIR: z.string().default('.devtwin'),
+  DEVTWIN_JWT_SECRET: z.string().optional(),
+  DEVTWIN_AUTO_PROVISION: flag.optional(),
+  /** How long ingest gathers one device's messages into one twin signal; 0 = one per message. */
+  DEVTWIN_BATCH_MS: z.coerce.number().int().min(0).default(250),
+  DEVTWIN_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
+  /** Stable MQTT client id of ingest's persistent session; one per ingest process. */
+  DEVTWIN_INGEST_CLIENT_ID: z.string().default('devtwin-ingest'),
+  PORT: port.default(4000),
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.string().default('info'),
+})
+
+export type Config = z.infer<typeof schema>
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  }
+  return parsed.data
+}
+
+/** A problem the operator fixes by changing the environment: printed as one line, no stack. */
+export class ConfigError extends Error {}

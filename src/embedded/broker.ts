@@ -1,0 +1,21 @@
+import { createServer } from 'node:net'
+import { Aedes } from 'aedes'
+
+/** The embedded MQTT broker (aedes, MQTT 3.1.1) for `npm run dev` and tests. */
+export async function startBroker(port: number, host = '127.0.0.1') {
+  const broker = await Aedes.createBroker()
+  const server = createServer(broker.handle)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  const address = server.address()
+  const boundPort = typeof address === 'object' && address ? address.port : port
+  return {
+    url: `mqtt://${host}:${boundPort}`,
+    async close() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()))
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

@@ -1,0 +1,39 @@
+import { and, desc, eq, gte, lte } from 'drizzle-orm'
+import { GraphQLError } from 'graphql'
+import { telemetry } from '../../db/schema.ts'
+import { newTwin, type TwinState } from '../../twins/twin.ts'
+import type { ApiContext } from '../context.ts'
+import type { DeviceParent } from './device-row.ts'
+
+export const MAX_READINGS = 10_000
+
+export const Device = {
+  /** A device whose twin has not written its first snapshot yet has an empty twin. */
+  twin: (device: DeviceParent): TwinState => device.twin ?? newTwin(device.id),
+
+  async telemetry(
+    device: DeviceParent,
+    args: { sensor: string; from?: Date | null; to?: Date | null; last: number },
+    ctx: ApiContext,
+  ) {
+    if (args.last < 1 || args.last > MAX_READINGS) {
+      throw new GraphQLError(`last must be between 1 and ${MAX_READINGS}, got ${args.last}`, {
+        extensions: { code: 'BAD_USER_INPUT' },
+      })
+    }
+    const rows = await ctx.db
+      .select()
+      .from(telemetry)
+      .where(
+        and(
+          eq(telemetry.deviceId, device.id),
+          eq(telemetry.sensor, args.sensor),
+          args.from ? gte(telemetry.time, args.from) : undefined,
+          args.to ? lte(telemetry.time, args.to) : undefined,
+        ),
+      )
+      .orderBy(desc(telemetry.time))
+      .limit(args.last)
+    return rows.reverse()
+  },
+}

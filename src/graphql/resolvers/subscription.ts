@@ -1,0 +1,60 @@
+import { filter, map, pipe } from 'graphql-yoga'
+import type { TwinEvent } from '../../events/twin-events.ts'
+import { twinEventTopic } from '../../events/twin-events.ts'
+import { decodeMessage } from '../../ingest/decode.ts'
+import type { ApiContext } from '../context.ts'
+
+/** Readings as the `telemetry` subscription delivers them: one per sensor value. */
+interface ReadingEvent {
+  deviceId: string
+  sensor: string
+  value: unknown
+  deviceTime: number | null
+  receivedAt: number
+}
+
+export const Subscription = {
+  twinChanged: {
+    subscribe: (_: unknown, args: { deviceId: string }, ctx: ApiContext) =>
+      pipe(
+        ctx.topics.listen(twinEventTopic(args.deviceId)),
+        map((payload) => JSON.parse(payload.toString('utf8')) as TwinEvent),
+      ),
+    resolve: (event: TwinEvent) => event,
+  },
+
+  // Live telemetry comes straight from the device's topic on the broker: it need not wait for
+  // Temporal or Postgres. Messages ingest would reject are not passed on.
+  telemetry: {
+    subscribe: (_: unknown, args: { deviceId: string; sensor?: string | null }, ctx: ApiContext) =>
+      flatten(
+        pipe(
+          ctx.topics.listen(`devices/${args.deviceId}/telemetry`),
+          map((payload) => readingsIn(args.deviceId, payload)),
+          map((readings) => readings.filter((r) => !args.sensor || r.sensor === args.sensor)),
+          filter((readings) => readings.length > 0),
+        ),
+      ),
+    resolve: (reading: ReadingEvent) => reading,
+  },
+}
+
+function readingsIn(deviceId: string, payload: Buffer): ReadingEvent[] {
+  const message = decodeMessage(`devices/${deviceId}/telemetry`, payload, Date.now(), {
+    maxPayloadBytes: Number.POSITIVE_INFINITY,
+  })
+  if (!message.ok || message.kind !== 'telemetry') return []
+  return message.readings.flatMap((r) =>
+    Object.entries(r.values).map(([sensor, value]) => ({
+      deviceId,
+      sensor,
+      value,
+      deviceTime: r.deviceTime,
+      receivedAt: r.receivedAt,
+    })),
+  )
+}
+
+async function* flatten<T>(source: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const items of source) yield* items
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { ExecutionArgs } from 'graphql'
+import { useServer } from 'graphql-ws/use/ws'
+import { createSchema, createYoga } from 'graphql-yoga'
+import { WebSocketServer } from 'ws'
+import type { Db } from '../db/client.ts'
+import type { TopicHub } from '../events/topic-hub.ts'
+import { authenticate } from './auth.ts'
+import type { ApiContext } from './context.ts'
+import { resolvers } from './resolvers/index.ts'
+
+const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')
+
+export interface ApiDeps {
+  db: Db
+  topics: TopicHub
+  jwtSecret: string
+}
+
+/** The GraphQL server: HTTP through Yoga (`yoga.fetch` in tests), its context per request. */
+export function createApi(deps: ApiDeps) {
+  return createYoga<{ authorization?: unknown }, ApiContext>({
+    schema: createSchema({ typeDefs, resolvers }),
+    graphiql: { subscriptionsProtocol: 'WS' },
+    logging: 'warn',
+    context: async ({ request, authorization }) => ({
+      db: deps.db,
+      topics: deps.topics,
+      viewer: await authenticate(
+        deps.jwtSecret,
+        authorization ?? request.headers.get('authorization') ?? undefined,
+      ),
+    }),
+  })
+}
+
+export type Api = ReturnType<typeof createApi>
+
+/** Serves the API on one port: queries and mutations over HTTP, subscriptions over graphql-ws. */
+export async function listenApi(
+  api: Api,
+  port: number,
+): Promise<{ server: Server; close(): Promise<void> }> {
+  const server = createServer(api)
+  const wss = new WebSocketServer({ server, path: api.graphqlEndpoint })
+  type Enveloped = ReturnType<Api['getEnveloped']>
+  const ws = useServer(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const enveloped = api.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          authorization: ctx.connectionParams?.authorization,
+        })
+        const document = enveloped.parse(params.query)
+        const errors = enveloped.validate(enveloped.schema, document)
+        if (errors.length > 0) return errors
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: params.operationName,
+          variableValues: params.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: enveloped,
+        }
+        return args
+      },
+    },
+    wss,
+  )
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '0.0.0.0', () => resolve())
+  })
+  return {
+    server,
+    async close() {
+      await ws.dispose()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeAllConnections()
+    },
+  }
+}

@@ -1,0 +1,65 @@
+import { compactReadings, type TwinBatch } from '../twins/batch.ts'
+import type { Reading, StatusReport } from '../twins/reading.ts'
+
+/** One device's messages gathered during one coalescing window, with their MQTT acks. */
+export interface DeviceBatch {
+  deviceId: string
+  readings: Reading[]
+  statuses: StatusReport[]
+  messages: number
+  lastTelemetryAt: number | null
+  acks: (() => void)[]
+}
+
+/** Gathers decoded messages per device until ingest drains them for one flush. */
+export class Batcher {
+  #pending = new Map<string, DeviceBatch>()
+  #messages = 0
+
+  /** Messages waiting for the next flush. */
+  get size(): number {
+    return this.#messages
+  }
+
+  addReadings(deviceId: string, readings: Reading[], ack: () => void): void {
+    const batch = this.#batchFor(deviceId, ack)
+    batch.readings.push(...readings)
+    const receivedAt = readings[0]?.receivedAt ?? null
+    if (receivedAt !== null && (batch.lastTelemetryAt ?? 0) < receivedAt) {
+      batch.lastTelemetryAt = receivedAt
+    }
+  }
+
+  addStatus(deviceId: string, status: StatusReport, ack: () => void): void {
+    this.#batchFor(deviceId, ack).statuses.push(status)
+  }
+
+  drain(): DeviceBatch[] {
+    const batches = [...this.#pending.values()]
+    this.#pending.clear()
+    this.#messages = 0
+    return batches
+  }
+
+  #batchFor(deviceId: string, ack: () => void): DeviceBatch {
+    let batch = this.#pending.get(deviceId)
+    if (!batch) {
+      batch = { deviceId, readings: [], statuses: [], messages: 0, lastTelemetryAt: null, acks: [] }
+      this.#pending.set(deviceId, batch)
+    }
+    batch.messages++
+    batch.acks.push(ack)
+    this.#messages++
+    return batch
+  }
+}
+
+/** The signal payload for one device: its readings compacted, its statuses as they came. */
+export function toTwinBatch(batch: DeviceBatch): TwinBatch {
+  return {
+    readings: compactReadings(batch.readings),
+    statuses: batch.statuses,
+    messages: batch.messages,
+    lastTelemetryAt: batch.lastTelemetryAt,
+  }
+}

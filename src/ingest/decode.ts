@@ -1,0 +1,81 @@
+import { z } from 'zod'
+import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
+
+export const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,64}$/
+
+const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()])
+
+const deviceTime = z.union([
+  z.number().int().min(0).max(8.64e15),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+])
+
+const readingSchema = z.strictObject({
+  ts: deviceTime.optional(),
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  values: z.record(z.string().min(1).max(128), sensorValue),
+})
+
+const telemetrySchema = z.union([readingSchema, z.array(readingSchema).min(1).max(10_000)])
+
+const statusSchema = z.object({ online: z.boolean() })
+
+export type RejectReason = 'bad_topic' | 'too_large' | 'bad_json' | 'bad_payload'
+
+export type Decoded =
+  | { ok: true; kind: 'telemetry'; deviceId: string; readings: Reading[] }
+  | { ok: true; kind: 'status'; deviceId: string; status: StatusReport }
+  | { ok: false; reason: RejectReason; message: string; deviceId?: string }
+
+export interface DecodeLimits {
+  maxPayloadBytes: number
+  maxClockSkewMs?: number
+}
+
+/** `devices/{id}/{kind}` → its parts, or null for any other topic. */
+export function parseTopic(topic: string): { deviceId: string; kind: string } | null {
+  const parts = topic.split('/')
+  if (parts.length !== 3 || parts[0] !== 'devices') return null
+  const [, deviceId, kind] = parts as [string, string, string]
+  return DEVICE_ID.test(deviceId) ? { deviceId, kind } : null
+}
+
+/** Checks one MQTT message against the contract (§1) and turns it into readings or a status. */
+export function decodeMessage(
+  topic: string,
+  payload: Uint8Array,
+  receivedAt: number,
+  limits: DecodeLimits,
+): Decoded {
+  const parsed = parseTopic(topic)
+  if (!parsed || (parsed.kind !== 'telemetry' && parsed.kind !== 'status')) {
+    return { ok: false, reason: 'bad_topic', message: `not a device topic: ${topic.slice(0, 200)}` }
+  }
+  const { deviceId, kind } = parsed
+  if (payload.byteLength > limits.maxPayloadBytes) {
+    const message = `payload of ${payload.byteLength} bytes exceeds ${limits.maxPayloadBytes}`
+    return { ok: false, reason: 'too_large', message, deviceId }
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(Buffer.from(payload).toString('utf8'))
+  } catch (error) {
+    return { ok: false, reason: 'bad_json', message: (error as Error).message, deviceId }
+  }
+  if (kind === 'status') {
+    const status = statusSchema.safeParse(json)
+    if (!status.success) return invalid(status.error, deviceId)
+    return { ok: true, kind, deviceId, status: { online: status.data.online, receivedAt } }
+  }
+  const telemetry = telemetrySchema.safeParse(json)
+  if (!telemetry.success) return invalid(telemetry.error, deviceId)
+  const raw = Array.isArray(telemetry.data) ? telemetry.data : [telemetry.data]
+  const readings = raw.map((r) => toReading(r, receivedAt, limits.maxClockSkewMs))
+  return { ok: true, kind, deviceId, readings }
+}
+
+function invalid(error: z.ZodError, deviceId: string): Decoded {
+  const first = error.issues[0]
+  const where = first?.path.length ? `${first.path.join('.')}: ` : ''
+  return { ok: false, reason: 'bad_payload', message: `${where}${first?.message}`, deviceId }
+}

@@ -1,0 +1,54 @@
+import { ConfigError, loadConfig } from './config.ts'
+import { mintToken } from './graphql/auth.ts'
+import { log } from './log.ts'
+import { ROLES, type Role, requireSharedServices, startStack } from './stack.ts'
+
+/**
+ * `tsx src/main.ts all|ingest|worker|api`: `all` (npm run dev) runs every role in this process
+ * beside the embedded services; a single role runs against shared services.
+ */
+async function main(): Promise<void> {
+  const which = process.argv[2] ?? 'all'
+  if (which !== 'all' && !ROLES.includes(which as Role)) {
+    throw new ConfigError(`unknown role "${which}": use all, ${ROLES.join(', ')}`)
+  }
+  const env = { ...process.env }
+  // A dev stack registers devices on their first message unless told otherwise (contract §2).
+  if (which === 'all') env.DEVTWIN_AUTO_PROVISION ??= 'true'
+  const config = loadConfig(env)
+  const roles = which === 'all' ? ROLES : [which as Role]
+  if (which !== 'all') requireSharedServices(config, which as Role)
+
+  const started = Date.now()
+  const stack = await startStack({ config, roles, log })
+  const lines = [`devtwin ${which} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`]
+  if (stack.graphqlUrl) lines.push(`  GraphQL      ${stack.graphqlUrl}  (GraphiQL in a browser)`)
+  lines.push(`  MQTT         ${stack.mqttUrl}`)
+  lines.push(`  Temporal     ${stack.temporalAddress}`)
+  if (stack.temporalUiUrl) lines.push(`  Temporal UI  ${stack.temporalUiUrl}`)
+  if (stack.graphqlUrl && config.NODE_ENV !== 'production') {
+    const token = await mintToken(stack.jwtSecret, { sub: 'dev', role: 'admin' })
+    lines.push(`  Dev admin token (Authorization: Bearer …):`, `  ${token}`)
+  }
+  console.log(lines.join('\n'))
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping')
+    await stack.stop()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    console.error(`devtwin: ${error.message}`)
+  } else {
+    log.fatal({ err: error }, 'devtwin failed to start')
+  }
+  process.exit(1)
+})

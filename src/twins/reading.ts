@@ -1,0 +1,48 @@
+/** A sensor value as devices send it (contract §1). */
+export type SensorValue = number | boolean | string | null
+
+/**
+ * One reading after ingest has checked it. `time` is the time the twin orders by: the device's
+ * clock when it can be trusted, the receive time when the device sent none or one far in the future.
+ */
+export interface Reading {
+  time: number
+  /** The device's own clock as sent (epoch ms), null when the device sent no `ts`. */
+  deviceTime: number | null
+  receivedAt: number
+  seq: number | null
+  values: Record<string, SensorValue>
+  /** True when `deviceTime` was too far ahead of `receivedAt` to be trusted for ordering. */
+  clockSkewed: boolean
+}
+
+/** A device's online report: its retained status message, or its last will when it drops. */
+export interface StatusReport {
+  online: boolean
+  receivedAt: number
+}
+
+/** How far ahead of the receive time a device clock may run before it is not trusted. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000
+
+export function toReading(
+  raw: { ts?: number | undefined; seq?: number | undefined; values: Record<string, SensorValue> },
+  receivedAt: number,
+  maxClockSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS,
+): Reading {
+  const deviceTime = raw.ts ?? null
+  const clockSkewed = deviceTime !== null && deviceTime - receivedAt > maxClockSkewMs
+  return {
+    time: deviceTime === null || clockSkewed ? receivedAt : deviceTime,
+    deviceTime,
+    receivedAt,
+    seq: raw.seq ?? null,
+    values: raw.values,
+    clockSkewed,
+  }
+}
+
+/** Key that identifies a re-delivery of the same message: same `seq` and same device time. */
+export function redeliveryKey(reading: Reading): string | null {
+  return reading.seq === null ? null : `${reading.seq}@${reading.deviceTime ?? ''}`
+}

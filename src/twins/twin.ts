@@ -1,0 +1,142 @@
+import type { TwinBatch } from './batch.ts'
+import { type Reading, redeliveryKey, type SensorValue, type StatusReport } from './reading.ts'
+
+export interface SensorState {
+  value: SensorValue
+  /** Time the twin ordered this value by (device clock when trusted, else receive time). */
+  time: number
+  /** The device's own clock for this value, as sent; null when it sent none. */
+  deviceTime: number | null
+  receivedAt: number
+  /** When the value last changed (ordering time of the reading that changed it). */
+  changedAt: number
+}
+
+export interface ClockSkew {
+  deviceTime: number
+  receivedAt: number
+}
+
+/** The twin's whole state: what the workflow holds, queries return and Postgres snapshots. */
+export interface TwinState {
+  deviceId: string
+  /** Increases on every change of what the twin says: a value or the online flag. */
+  version: number
+  /** Increases on every applied batch, changed or not: orders snapshots written to Postgres. */
+  revision: number
+  online: boolean
+  lastSeenAt: number | null
+  sensors: Record<string, SensorState>
+  /** Set while the device's clock runs too far ahead to be trusted; the last such reading. */
+  clockSkew: ClockSkew | null
+  /** Re-delivery keys of recent messages (`seq@ts`), oldest first. */
+  recentKeys: string[]
+}
+
+/** How many re-delivery keys a twin remembers: a broker re-delivers recent messages only. */
+export const RECENT_KEYS_LIMIT = 1024
+
+export function newTwin(deviceId: string): TwinState {
+  return {
+    deviceId,
+    version: 0,
+    revision: 0,
+    online: false,
+    lastSeenAt: null,
+    sensors: {},
+    clockSkew: null,
+    recentKeys: [],
+  }
+}
+
+/**
+ * Applies one batch from ingest. Readings are applied in device-time order; a reading older than
+ * what the twin holds for a sensor never overwrites it (it is history only), and a re-delivered
+ * message changes nothing. Statuses are applied in receive order.
+ */
+export function applyBatch(twin: TwinState, batch: TwinBatch): TwinState {
+  const sensors = { ...twin.sensors }
+  const seen = new Set(twin.recentKeys)
+  const recentKeys = [...twin.recentKeys]
+  let changed = false
+  let clockSkew = twin.clockSkew
+
+  const ordered = [...batch.readings].sort((a, b) => a.time - b.time)
+  for (const reading of ordered) {
+    const key = redeliveryKey(reading)
+    if (key !== null) {
+      if (seen.has(key)) continue
+      seen.add(key)
+      recentKeys.push(key)
+    }
+    clockSkew = nextClockSkew(clockSkew, reading)
+    for (const [name, value] of Object.entries(reading.values)) {
+      const current = sensors[name]
+      const next = applyValue(current, value, reading)
+      if (next === current) continue
+      changed ||= current === undefined || current.value !== value
+      sensors[name] = next
+    }
+  }
+
+  let online = twin.online
+  for (const status of [...batch.statuses].sort((a, b) => a.receivedAt - b.receivedAt)) {
+    changed ||= status.online !== online
+    online = status.online
+  }
+
+  return {
+    ...twin,
+    version: changed ? twin.version + 1 : twin.version,
+    revision: twin.revision + 1,
+    online,
+    lastSeenAt: latest(twin.lastSeenAt, batch.lastTelemetryAt, lastOnlineReport(batch.statuses)),
+    sensors,
+    clockSkew,
+    recentKeys: recentKeys.slice(-RECENT_KEYS_LIMIT),
+  }
+}
+
+/** The sensor's next state, or the same object when the reading is late or a repeat. */
+function applyValue(
+  current: SensorState | undefined,
+  value: SensorValue,
+  reading: Reading,
+): SensorState {
+  if (current && reading.time < current.time) return current
+  if (current && reading.time === current.time && current.value === value) return current
+  const changed = !current || current.value !== value
+  return {
+    value,
+    time: reading.time,
+    deviceTime: reading.deviceTime,
+    receivedAt: reading.receivedAt,
+    changedAt: changed ? reading.time : current.changedAt,
+  }
+}
+
+function nextClockSkew(current: ClockSkew | null, reading: Reading): ClockSkew | null {
+  if (reading.clockSkewed && reading.deviceTime !== null) {
+    return { deviceTime: reading.deviceTime, receivedAt: reading.receivedAt }
+  }
+  // A trusted reading received after the last skewed one means the clock is right again.
+  if (current && reading.deviceTime !== null && reading.receivedAt >= current.receivedAt) {
+    return null
+  }
+  return current
+}
+
+/** A device that says it is online was seen; its last will is sent by the broker, not by it. */
+function lastOnlineReport(statuses: readonly StatusReport[]): number | null {
+  return statuses.reduce<number | null>((at, s) => (s.online ? latest(at, s.receivedAt) : at), null)
+}
+
+function latest(...times: (number | null)[]): number | null {
+  const known = times.filter((t): t is number => t !== null)
+  return known.length === 0 ? null : Math.max(...known)
+}
+
+/** Sensor name → last-known value: the twin's reported document. */
+export function reported(twin: TwinState): Record<string, SensorValue> {
+  return Object.fromEntries(Object.entries(twin.sensors).map(([name, s]) => [name, s.value]))
+}

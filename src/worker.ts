@@ -1,0 +1,39 @@
+import { NativeConnection, Worker } from '@temporalio/worker'
+import type { MqttClient } from 'mqtt'
+import { createActivities } from './activities/index.ts'
+import type { Db } from './db/client.ts'
+
+export interface WorkerOptions {
+  address: string
+  namespace: string
+  taskQueue: string
+  db: Db
+  mqtt: MqttClient
+  /** A pre-built workflow bundle (tests build it once per run); else bundled at start. */
+  workflowBundlePath?: string
+}
+
+export const workflowsPath = new URL('./workflows/index.ts', import.meta.url).pathname
+
+/** Runs twin workflows and their activities until `stop()`. */
+export async function startWorker(opts: WorkerOptions) {
+  const connection = await NativeConnection.connect({ address: opts.address })
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundlePath
+      ? { workflowBundle: { codePath: opts.workflowBundlePath } }
+      : { workflowsPath }),
+    activities: createActivities({ db: opts.db, mqtt: opts.mqtt }),
+    shutdownGraceTime: '5 seconds',
+  })
+  const running = worker.run()
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown()
+      await running
+      await connection.close()
+    },
+  }
+}

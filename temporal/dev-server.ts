@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { Connection } from '@temporalio/client'
+import { SearchAttributeType } from '@temporalio/common'
+import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflows/search-attributes.ts'
+
+export interface DevServerOptions {
+  cli: string
+  port: number
+  /** The Web UI's port; null runs the server headless (tests). */
+  uiPort: number | null
+  /** SQLite file: twins survive a restart of the dev server. */
+  dbFile: string
+  namespace?: string
+  /** Extra `--dynamic-config-value` settings, e.g. to make continue-as-new come early in tests. */
+  dynamicConfig?: Record<string, string | number | boolean>
+}
+
+export interface DevServer {
+  address: string
+  uiUrl: string | null
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+const CLI_TYPE: Record<SearchAttributeType, string> = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+}
+
+/** Starts `temporal server start-dev` with devtwin's search attributes and waits until it serves. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  mkdirSync(dirname(opts.dbFile), { recursive: true })
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--db-filename',
+    opts.dbFile,
+    '--log-level',
+    'error',
+    // The dev server writes through one SQLite connection: WAL without fsync is much faster,
+    // and a crash of the machine (not of the process) is an acceptable loss for a dev server.
+    '--sqlite-pragma',
+    'journal_mode=WAL',
+    '--sqlite-pragma',
+    'synchronous=OFF',
+    ...SEARCH_ATTRIBUTE_KEYS.flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${CLI_TYPE[key.type]}`,
+    ]),
+    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([name, value]) => [
+      '--dynamic-config-value',
+      `${name}=${JSON.stringify(value)}`,
+    ]),
+    ...(opts.uiPort === null ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
+  ]
+  const child = spawn(opts.cli, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000)
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const address = `127.0.0.1:${opts.port}`
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const code = await Promise.race([exited, delay(10_000, 'timeout' as const)])
+    if (code === 'timeout') child.kill('SIGKILL')
+  }
+
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`temporal dev server exited (${child.exitCode}): ${stderr.trim()}`)
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 })
+      await connection.workflowService.getSystemInfo({})
+      await connection.close()
+      break
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await stop()
+        throw new Error(`temporal dev server did not come up on ${address}: ${error}`)
+      }
+      await delay(250)
+    }
+  }
+  return {
+    address,
+    uiUrl: opts.uiPort === null ? null : `http://127.0.0.1:${opts.uiPort}`,
+    process: child,
+    stop,
+  }
+}

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { findTemporalCli } from '../temporal/cli.ts'
 import { startDevServer } from '../temporal/dev-server.ts'
 import { type Config, ConfigError } from './config.ts'
-import { openDatabase } from './db/client.ts'
+import { type Database, openDatabase } from './db/client.ts'
 import { jwtSecret } from './dev-secret.ts'
 import { startBroker } from './embedded/broker.ts'
 import { ensurePortFree } from './embedded/ports.ts'
@@ -12,7 +12,7 @@ import { TopicHub } from './events/topic-hub.ts'
 import { createApi, listenApi } from './graphql/server.ts'
 import { type Ingest, startIngest } from './ingest/ingest.ts'
 import type { Logger } from './log.ts'
-import { startWorker } from './worker.ts'
+import { installTemporalRuntime, startWorker } from './worker.ts'
 
 export const ROLES = ['ingest', 'worker', 'api'] as const
 export type Role = (typeof ROLES)[number]
@@ -30,6 +30,7 @@ export interface Stack {
   temporalAddress: string
   temporalUiUrl: string | null
   jwtSecret: string
+  database: Database
   ingest: Ingest | null
   stop(): Promise<void>
 }
@@ -49,6 +50,7 @@ export async function startStack({
     for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'stop failed'))
   }
   try {
+    installTemporalRuntime()
     await checkPorts(config, roles)
     const secret = jwtSecret({
       secret: config.DEVTWIN_JWT_SECRET,
@@ -136,7 +138,16 @@ export async function startStack({
       graphqlUrl = `http://127.0.0.1:${config.PORT}/graphql`
     }
 
-    return { graphqlUrl, mqttUrl, temporalAddress, temporalUiUrl, jwtSecret: secret, ingest, stop }
+    return {
+      graphqlUrl,
+      mqttUrl,
+      temporalAddress,
+      temporalUiUrl,
+      jwtSecret: secret,
+      database,
+      ingest,
+      stop,
+    }
   } catch (error) {
     await stop()
     throw error

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker'
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
 import type { MqttClient } from 'mqtt'
 import { createActivities } from './activities/index.ts'
 import type { Db } from './db/client.ts'
@@ -11,6 +11,15 @@ export interface WorkerOptions {
   mqtt: MqttClient
   /** A pre-built workflow bundle (tests build it once per run); else bundled at start. */
   workflowBundlePath?: string
+}
+
+let runtimeInstalled = false
+
+/** The SDK logs every worker state change at INFO; devtwin's own log says what matters. */
+export function installTemporalRuntime(): void {
+  if (runtimeInstalled) return
+  Runtime.install({ logger: new DefaultLogger('WARN') })
+  runtimeInstalled = true
 }
 
 export const workflowsPath = new URL('./workflows/index.ts', import.meta.url).pathname

@@ -3,12 +3,18 @@ import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
 
 export const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,64}$/
 
-const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()])
+const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()], {
+  error:
+    'a sensor value is a finite number, a boolean, a string of at most 256 characters, or null',
+})
 
-const deviceTime = z.union([
-  z.number().int().min(0).max(8.64e15),
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-])
+const deviceTime = z.union(
+  [
+    z.number().int().min(0).max(8.64e15),
+    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+  ],
+  { error: 'ts is epoch milliseconds or an RFC 3339 date-time' },
+)
 
 const readingSchema = z.strictObject({
   ts: deviceTime.optional(),
@@ -16,7 +22,7 @@ const readingSchema = z.strictObject({
   values: z.record(z.string().min(1).max(128), sensorValue),
 })
 
-const telemetrySchema = z.union([readingSchema, z.array(readingSchema).min(1).max(10_000)])
+const readingsSchema = z.array(readingSchema).min(1).max(10_000)
 
 const statusSchema = z.object({ online: z.boolean() })
 
@@ -67,7 +73,10 @@ export function decodeMessage(
     if (!status.success) return invalid(status.error, deviceId)
     return { ok: true, kind, deviceId, status: { online: status.data.online, receivedAt } }
   }
-  const telemetry = telemetrySchema.safeParse(json)
+  // A device flushing buffered data sends an array; checked apart so errors point at the reading.
+  const telemetry = Array.isArray(json)
+    ? readingsSchema.safeParse(json)
+    : readingSchema.safeParse(json)
   if (!telemetry.success) return invalid(telemetry.error, deviceId)
   const raw = Array.isArray(telemetry.data) ? telemetry.data : [telemetry.data]
   const readings = raw.map((r) => toReading(r, receivedAt, limits.maxClockSkewMs))

@@ -1,0 +1,121 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decodeMessage, parseTopic } from '../../src/ingest/decode.ts'
+
+const NOW = Date.parse('2026-11-23T12:00:00Z')
+const limits = { maxPayloadBytes: 64 * 1024 }
+const decode = (payload: unknown, topic = 'devices/cp-1/telemetry') =>
+  decodeMessage(
+    topic,
+    Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
+    NOW,
+    limits,
+  )
+
+describe('parseTopic', () => {
+  it('splits device topics and refuses others', () => {
+    expect(parseTopic('devices/cp-1:a_b.c/telemetry')).toEqual({
+      deviceId: 'cp-1:a_b.c',
+      kind: 'telemetry',
+    })
+    expect(parseTopic('devices/has space/telemetry')).toBeNull()
+    expect(parseTopic(`devices/${'x'.repeat(65)}/telemetry`)).toBeNull()
+    expect(parseTopic('devices/cp-1/telemetry/extra')).toBeNull()
+    expect(parseTopic('things/cp-1/telemetry')).toBeNull()
+  })
+})
+
+describe('decodeMessage', () => {
+  it('accepts a single reading, filling the device time from the receive time', () => {
+    const decoded = decode({
+      values: { temperature: 21.4, cable: 'connected', door: false, x: null },
+    })
+    expect(decoded).toMatchObject({ ok: true, kind: 'telemetry', deviceId: 'cp-1' })
+    if (!decoded.ok || decoded.kind !== 'telemetry') throw new Error('expected readings')
+    expect(decoded.readings).toEqual([
+      {
+        time: NOW,
+        deviceTime: null,
+        receivedAt: NOW,
+        seq: null,
+        clockSkewed: false,
+        values: { temperature: 21.4, cable: 'connected', door: false, x: null },
+      },
+    ])
+  })
+
+  it('accepts an array of readings with epoch or RFC 3339 times and a seq', () => {
+    const decoded = decode([
+      { ts: NOW - 2000, seq: 1, values: { a: 1 } },
+      { ts: '2026-11-23T11:59:59.000Z', seq: 2, values: { a: 2 } },
+    ])
+    if (!decoded.ok || decoded.kind !== 'telemetry') throw new Error('expected readings')
+    expect(decoded.readings.map((r) => [r.time, r.seq])).toEqual([
+      [NOW - 2000, 1],
+      [NOW - 1000, 2],
+    ])
+  })
+
+  it('does not trust a device clock far in the future', () => {
+    const decoded = decode({ ts: NOW + 3_600_000, values: { a: 1 } })
+    if (!decoded.ok || decoded.kind !== 'telemetry') throw new Error('expected readings')
+    expect(decoded.readings[0]).toMatchObject({
+      time: NOW,
+      deviceTime: NOW + 3_600_000,
+      clockSkewed: true,
+    })
+  })
+
+  it('reads status reports', () => {
+    expect(decode({ online: false }, 'devices/cp-1/status')).toEqual({
+      ok: true,
+      kind: 'status',
+      deviceId: 'cp-1',
+      status: { online: false, receivedAt: NOW },
+    })
+  })
+
+  it.each([
+    ['not JSON', '{"values":', 'bad_json'],
+    ['no values', { ts: NOW }, 'bad_payload'],
+    ['an object value', { values: { a: { nested: 1 } } }, 'bad_payload'],
+    ['a long string', { values: { a: 'x'.repeat(257) } }, 'bad_payload'],
+    ['an unknown field', { values: { a: 1 }, extra: true }, 'bad_payload'],
+    ['a negative seq', { seq: -1, values: { a: 1 } }, 'bad_payload'],
+    ['a bad date', { ts: 'yesterday', values: { a: 1 } }, 'bad_payload'],
+    ['an empty array', [], 'bad_payload'],
+  ])('rejects %s', (_, payload, reason) => {
+    expect(decode(payload)).toMatchObject({ ok: false, reason, deviceId: 'cp-1' })
+  })
+
+  it('says where a payload is wrong', () => {
+    expect(decode({ values: { a: [1] } })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^values\.a: /),
+    })
+  })
+
+  it('rejects payloads over the size limit before parsing them', () => {
+    const big = JSON.stringify({ values: { a: 'x'.repeat(200) } })
+    const decoded = decodeMessage('devices/cp-1/telemetry', Buffer.from(big), NOW, {
+      maxPayloadBytes: 100,
+    })
+    expect(decoded).toMatchObject({ ok: false, reason: 'too_large' })
+  })
+
+  it('rejects other topics', () => {
+    expect(decode({ values: { a: 1 } }, 'devices/cp-1/commands')).toMatchObject({
+      ok: false,
+      reason: 'bad_topic',
+    })
+  })
+
+  it('never throws, whatever the bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), fc.string(), (bytes, topic) => {
+        expect(() => decodeMessage(topic, bytes, NOW, limits)).not.toThrow()
+        expect(() => decodeMessage('devices/d/telemetry', bytes, NOW, limits)).not.toThrow()
+      }),
+    )
+  })
+})

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  resolve: {
+    // Vite would pick graphql's ESM build for our files while Node (and so graphql-yoga) loads
+    // its CommonJS build: two GraphQLError classes, and every error of ours masked. Use one.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
+  test: {
+    // Workers, brokers and native Temporal connections are process-wide: one process per file.
+    pool: 'forks',
+    globalSetup: ['test/support/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Two cores: more files at once only makes every twin slower.
+    maxWorkers: 2,
+  },
+})

@@ -20,6 +20,11 @@ const schema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   DEVTWIN_TASK_QUEUE: z.string().default('twins'),
+  /** First level of device topics; another root lets deployments share one broker. */
+  DEVTWIN_TOPIC_ROOT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/)
+    .default('devices'),
   DEVTWIN_DATA_DIR: z.string().default('.devtwin'),
   DEVTWIN_JWT_SECRET: z.string().optional(),
   DEVTWIN_AUTO_PROVISION: flag.optional(),
@@ -40,7 +45,9 @@ const schema = z.object({
 export type Config = z.infer<typeof schema>
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env)
+  // An empty variable (as compose files and shells often leave) means unset.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const parsed = schema.safeParse(set)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)

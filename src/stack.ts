@@ -12,6 +12,7 @@ import { TopicHub } from './events/topic-hub.ts'
 import { createApi, listenApi } from './graphql/server.ts'
 import { type Ingest, startIngest } from './ingest/ingest.ts'
 import type { Logger } from './log.ts'
+import { Topics } from './topics.ts'
 import { installTemporalRuntime, startWorker } from './worker.ts'
 
 export const ROLES = ['ingest', 'worker', 'api'] as const
@@ -81,6 +82,7 @@ export async function startStack({
       mqttUrl = `mqtt://127.0.0.1:${config.MQTT_PORT}`
     }
 
+    const topics = new Topics(config.DEVTWIN_TOPIC_ROOT)
     const database = await openDatabase({
       url: config.DATABASE_URL,
       dataDir: config.DEVTWIN_DATA_DIR,
@@ -103,6 +105,7 @@ export async function startStack({
         taskQueue: config.DEVTWIN_TASK_QUEUE,
         db: database.db,
         mqtt: await serviceMqtt('worker'),
+        topics,
         workflowBundlePath,
       })
       stops.push(worker.stop)
@@ -124,6 +127,7 @@ export async function startStack({
         batchMs: config.DEVTWIN_BATCH_MS,
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
         maxPayloadBytes: config.DEVTWIN_MAX_PAYLOAD_BYTES,
+        topics,
         log: log.child({ role: 'ingest' }),
       })
       stops.push(ingest.stop)
@@ -131,9 +135,9 @@ export async function startStack({
 
     let graphqlUrl: string | null = null
     if (roles.includes('api')) {
-      const topics = new TopicHub(await serviceMqtt('api'))
-      const api = createApi({ db: database.db, topics, jwtSecret: secret })
-      const server = await listenApi(api, config.PORT)
+      const hub = new TopicHub(await serviceMqtt('api'))
+      const api = createApi({ db: database.db, topics, hub, jwtSecret: secret })
+      const server = await listenApi(api, secret, config.PORT)
       stops.push(server.close)
       graphqlUrl = `http://127.0.0.1:${config.PORT}/graphql`
     }

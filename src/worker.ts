@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import type { MqttClient } from 'mqtt'
 import { createActivities } from './activities/index.ts'
 import type { Db } from './db/client.ts'
+import type { Topics } from './topics.ts'
 
 export interface WorkerOptions {
   address: string
@@ -9,6 +10,7 @@ export interface WorkerOptions {
   taskQueue: string
   db: Db
   mqtt: MqttClient
+  topics: Topics
   /** A pre-built workflow bundle (tests build it once per run); else bundled at start. */
   workflowBundlePath?: string
 }
@@ -34,7 +36,7 @@ export async function startWorker(opts: WorkerOptions) {
     ...(opts.workflowBundlePath
       ? { workflowBundle: { codePath: opts.workflowBundlePath } }
       : { workflowsPath }),
-    activities: createActivities({ db: opts.db, mqtt: opts.mqtt }),
+    activities: createActivities(opts),
     shutdownGraceTime: '5 seconds',
   })
   const running = worker.run()

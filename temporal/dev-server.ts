@@ -73,6 +73,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     stderr = (stderr + chunk.toString()).slice(-4000)
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  // The server is ours alone: it must not outlive this process, however that ends.
+  const killChild = () => child.kill('SIGKILL')
+  process.once('exit', killChild)
+  void exited.then(() => process.off('exit', killChild))
   const address = `127.0.0.1:${opts.port}`
 
   const stop = async () => {

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm'
 import type { MqttClient } from 'mqtt'
 import type { Db } from '../db/client.ts'
 import { twins } from '../db/schema.ts'
-import { type TwinEvent, twinEventTopic } from '../events/twin-events.ts'
+import type { TwinEvent } from '../events/twin-events.ts'
+import type { Topics } from '../topics.ts'
 import type { TwinState } from '../twins/twin.ts'
 
 export interface PersistTwinInput {
@@ -16,7 +17,7 @@ export interface PersistTwinInput {
  * snapshot (a retried or slow write carries an older revision).
  */
 export const persistTwin =
-  (deps: { db: Db; mqtt: MqttClient }) =>
+  (deps: { db: Db; mqtt: MqttClient; topics: Topics }) =>
   async ({ twin, changed }: PersistTwinInput): Promise<void> => {
     const row = {
       deviceId: twin.deviceId,
@@ -50,5 +51,7 @@ export const persistTwin =
       kind: 'reported',
       twin,
     }
-    await deps.mqtt.publishAsync(twinEventTopic(twin.deviceId), JSON.stringify(event), { qos: 0 })
+    await deps.mqtt.publishAsync(deps.topics.twinEvents(twin.deviceId), JSON.stringify(event), {
+      qos: 0,
+    })
   }

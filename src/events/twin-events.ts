@@ -9,8 +9,5 @@ export interface TwinEvent {
   twin: TwinState
 }
 
-/**
- * Twin events travel over the MQTT broker every role already shares, so an `api` process
- * anywhere receives the changes a worker anywhere made. No device may use this topic root.
- */
-export const twinEventTopic = (deviceId: string) => `devtwin/twins/${deviceId}/events`
+// Twin events travel over the MQTT broker every role already shares (Topics.twinEvents), so an
+// `api` process anywhere receives the changes a worker anywhere made.

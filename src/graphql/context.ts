@@ -1,10 +1,12 @@
 import type { Db } from '../db/client.ts'
 import type { TopicHub } from '../events/topic-hub.ts'
+import type { Topics } from '../topics.ts'
 import type { Viewer } from './auth.ts'
 
-/** What every resolver gets: the database, the event hub, and who is asking. */
+/** What every resolver gets: the database, the broker's topics and hub, and who is asking. */
 export interface ApiContext {
   db: Db
-  topics: TopicHub
+  topics: Topics
+  hub: TopicHub
   viewer: Viewer
 }

@@ -6,6 +6,7 @@ import { createSchema, createYoga } from 'graphql-yoga'
 import { WebSocketServer } from 'ws'
 import type { Db } from '../db/client.ts'
 import type { TopicHub } from '../events/topic-hub.ts'
+import type { Topics } from '../topics.ts'
 import { authenticate } from './auth.ts'
 import type { ApiContext } from './context.ts'
 import { resolvers } from './resolvers/index.ts'
@@ -14,7 +15,8 @@ const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf
 
 export interface ApiDeps {
   db: Db
-  topics: TopicHub
+  topics: Topics
+  hub: TopicHub
   jwtSecret: string
 }
 
@@ -22,11 +24,13 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps) {
   return createYoga<{ authorization?: unknown }, ApiContext>({
     schema: createSchema({ typeDefs, resolvers }),
-    graphiql: { subscriptionsProtocol: 'WS' },
+    // GraphiQL subscribes over SSE on the same endpoint, sending the headers pane's Authorization.
+    graphiql: true,
     logging: 'warn',
     context: async ({ request, authorization }) => ({
       db: deps.db,
       topics: deps.topics,
+      hub: deps.hub,
       viewer: await authenticate(
         deps.jwtSecret,
         authorization ?? request.headers.get('authorization') ?? undefined,
@@ -40,6 +44,7 @@ export type Api = ReturnType<typeof createApi>
 /** Serves the API on one port: queries and mutations over HTTP, subscriptions over graphql-ws. */
 export async function listenApi(
   api: Api,
+  jwtSecret: string,
   port: number,
 ): Promise<{ server: Server; close(): Promise<void> }> {
   const server = createServer(api)
@@ -47,6 +52,16 @@ export async function listenApi(
   type Enveloped = ReturnType<Api['getEnveloped']>
   const ws = useServer(
     {
+      // A socket without a valid token is closed before it can subscribe, saying why.
+      onConnect: async (ctx) => {
+        try {
+          await authenticate(jwtSecret, ctx.connectionParams?.authorization)
+          return true
+        } catch (error) {
+          ctx.extra.socket.close(4401, `UNAUTHENTICATED: ${(error as Error).message}`.slice(0, 120))
+          return false
+        }
+      },
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {

@@ -1,7 +1,6 @@
 import { z } from 'zod'
+import { Topics } from '../topics.ts'
 import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
-
-export const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,64}$/
 
 const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()], {
   error:
@@ -33,27 +32,22 @@ export type Decoded =
   | { ok: true; kind: 'status'; deviceId: string; status: StatusReport }
   | { ok: false; reason: RejectReason; message: string; deviceId?: string }
 
-export interface DecodeLimits {
+export interface DecodeOptions {
   maxPayloadBytes: number
   maxClockSkewMs?: number
+  topics?: Topics
 }
 
-/** `devices/{id}/{kind}` → its parts, or null for any other topic. */
-export function parseTopic(topic: string): { deviceId: string; kind: string } | null {
-  const parts = topic.split('/')
-  if (parts.length !== 3 || parts[0] !== 'devices') return null
-  const [, deviceId, kind] = parts as [string, string, string]
-  return DEVICE_ID.test(deviceId) ? { deviceId, kind } : null
-}
+const defaultTopics = new Topics()
 
 /** Checks one MQTT message against the contract (§1) and turns it into readings or a status. */
 export function decodeMessage(
   topic: string,
   payload: Uint8Array,
   receivedAt: number,
-  limits: DecodeLimits,
+  limits: DecodeOptions,
 ): Decoded {
-  const parsed = parseTopic(topic)
+  const parsed = (limits.topics ?? defaultTopics).parse(topic)
   if (!parsed || (parsed.kind !== 'telemetry' && parsed.kind !== 'status')) {
     return { ok: false, reason: 'bad_topic', message: `not a device topic: ${topic.slice(0, 200)}` }
   }

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client'
 import mqtt, { type IClientOptions } from 'mqtt'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
+import type { Topics } from '../topics.ts'
 import { Batcher, type DeviceBatch } from './batcher.ts'
 import { decodeMessage, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
@@ -24,6 +25,7 @@ export interface IngestOptions {
   batchMs: number
   autoProvision: boolean
   maxPayloadBytes: number
+  topics: Topics
   log: Logger
 }
 
@@ -39,10 +41,11 @@ export interface IngestStats {
 
 export interface Ingest {
   stats: IngestStats
+  /** Flushes what was received, then disconnects. */
   stop(): Promise<void>
+  /** Drops the connection at once, as a crash would: unflushed messages stay unacknowledged. */
+  kill(): Promise<void>
 }
-
-export const TELEMETRY_TOPICS = ['devices/+/telemetry', 'devices/+/status']
 
 /**
  * Subscribes to device telemetry and status, gathers each device's messages over `batchMs`, and
@@ -63,6 +66,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const batcher = new Batcher()
   const directory = new DeviceDirectory(opts.db, opts.autoProvision)
   let stopping = false
+  // Aborted on stop (flush now, no more waiting) and on kill (give up at once).
+  const hurry = new AbortController()
+  const killed = new AbortController()
   let wake: (() => void) | undefined
 
   const reject = (reason: keyof IngestStats['rejected'], detail: object) => {
@@ -90,10 +96,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     client.once('connect', () => resolve())
     client.once('error', reject)
   })
-  await client.subscribeAsync(TELEMETRY_TOPICS, { qos: 1 })
+  await client.subscribeAsync(opts.topics.ingest, { qos: 1 })
 
   const flush = async (batches: DeviceBatch[]) => {
-    const admitted = await persistently(log, 'check devices', () =>
+    const admitted = await persistently(log, killed.signal, 'check devices', () =>
       directory.admit(batches.map((b) => b.deviceId)),
     )
     const accepted = batches.filter((batch) => {
@@ -103,11 +109,11 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       for (const ack of batch.acks) ack()
       return false
     })
-    stats.readingsStored += await persistently(log, 'store readings', () =>
+    stats.readingsStored += await persistently(log, killed.signal, 'store readings', () =>
       storeReadings(opts.db, accepted),
     )
     let pending = accepted
-    for (let attempt = 1; pending.length > 0 && !client.disconnecting; attempt++) {
+    for (let attempt = 1; pending.length > 0; attempt++) {
       const { failed, errors } = await signalTwins(opts.temporal, opts.taskQueue, pending)
       stats.signals += pending.length - failed.length
       for (const batch of pending) if (!failed.includes(batch)) acknowledge(batch)
@@ -136,19 +142,34 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
         wake = undefined
         continue
       }
-      if (opts.batchMs > 0 && !stopping) await delay(opts.batchMs)
+      if (opts.batchMs > 0)
+        await delay(opts.batchMs, undefined, { signal: hurry.signal }).catch(() => {})
+      if (killed.signal.aborted) return
       await flush(batcher.drain())
     }
-  })()
+  })().catch((error) => {
+    // Only a kill interrupts a flush; its messages were never acknowledged.
+    if (!killed.signal.aborted) throw error
+  })
 
   log.info({ url: opts.mqtt.url, batchMs: opts.batchMs }, 'ingest subscribed')
   return {
     stats,
     async stop() {
       stopping = true
+      hurry.abort()
       wake?.()
       await running
       await client.endAsync()
+    },
+    async kill() {
+      stopping = true
+      killed.abort()
+      hurry.abort()
+      batcher.drain()
+      wake?.()
+      await client.endAsync(true)
+      await running
     },
   }
 }
@@ -172,14 +193,23 @@ function mqttOptions(o: IngestOptions['mqtt']): IClientOptions {
 
 const backoff = (attempt: number) => Math.min(10_000, 100 * 2 ** attempt)
 
-/** Runs `fn` until it succeeds: ingest holds the messages' acks meanwhile, so nothing is lost. */
-async function persistently<T>(log: Logger, what: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` until it succeeds or ingest is killed: the messages' acks are held meanwhile, so
+ * nothing is lost either way.
+ */
+async function persistently<T>(
+  log: Logger,
+  killed: AbortSignal,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn()
     } catch (error) {
+      killed.throwIfAborted()
       log.warn({ err: error, attempt }, `${what} failed, retrying`)
-      await delay(backoff(attempt))
+      await delay(backoff(attempt), undefined, { signal: killed })
     }
   }
 }

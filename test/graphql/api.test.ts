@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { subscribe } from '../support/graphql.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -22,7 +23,7 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
 
   it('serves the twin of a device that published telemetry', async () => {
     const id = stack.deviceId('demo')
-    await stack.publish(`devices/${id}/telemetry`, { values: { temperature: 21.5 } })
+    await stack.publish(stack.topics.device(id, 'telemetry'), { values: { temperature: 21.5 } })
     const twin = await waitFor(
       async () => {
         const t = await twinOf(id)
@@ -49,7 +50,7 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
       let value = 0
       const event = await waitFor(
         async () => {
-          await stack.publish(`devices/${id}/telemetry`, { values: { power: ++value } })
+          await stack.publish(stack.topics.device(id, 'telemetry'), { values: { power: ++value } })
           return sub.events.find((e) => e.twinChanged.deviceId === id)
         },
         { interval: 300, what: 'a twinChanged event' },
@@ -72,7 +73,7 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
       const ts = Date.parse('2026-11-23T10:00:00Z')
       const event = await waitFor(
         async () => {
-          await stack.publish(`devices/${id}/telemetry`, {
+          await stack.publish(stack.topics.device(id, 'telemetry'), {
             ts,
             values: { door: true, temperature: 3 },
           })
@@ -95,8 +96,8 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
   it('lists devices as a Relay connection filtered by online', async () => {
     const online = stack.deviceId('on')
     const offline = stack.deviceId('off')
-    await stack.publish(`devices/${online}/status`, { online: true })
-    await stack.publish(`devices/${offline}/telemetry`, { values: { a: 1 } })
+    await stack.publish(stack.topics.device(online, 'status'), { online: true })
+    await stack.publish(stack.topics.device(offline, 'telemetry'), { values: { a: 1 } })
     const ids = async (where: object) => {
       const result = await stack.graphql(
         `query ($where: DeviceFilter) { devices(first: 500, where: $where) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`,
@@ -130,7 +131,7 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
     const id = stack.deviceId('hist')
     const t0 = Date.parse('2026-11-23T08:00:00Z')
     await stack.publish(
-      `devices/${id}/telemetry`,
+      stack.topics.device(id, 'telemetry'),
       [1, 2, 3, 4, 5].map((n) => ({ ts: t0 + n * 1000, seq: n, values: { level: n } })),
     )
     const readings = await waitFor(
@@ -152,6 +153,20 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
     expect(none.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
     const forged = await stack.graphql('{ devices { edges { cursor } } }', {}, 'Bearer not.a.jwt')
     expect(forged.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
+  })
+
+  it('closes a graphql-ws connection without a valid token, saying why', async () => {
+    const sub = await subscribe(
+      stack.graphqlUrl ?? '',
+      'Bearer forged',
+      'subscription { twinChanged(deviceId: "x") { version } }',
+    )
+    await sub.close()
+    expect(sub.closed()).toMatchObject({
+      code: 4401,
+      reason: expect.stringContaining('UNAUTHENTICATED'),
+    })
+    expect(sub.events).toEqual([])
   })
 
   it('answers a bad argument with BAD_USER_INPUT', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeMessage, parseTopic } from '../../src/ingest/decode.ts'
+import { decodeMessage } from '../../src/ingest/decode.ts'
+import { Topics } from '../../src/topics.ts'
 
 const NOW = Date.parse('2026-11-23T12:00:00Z')
 const limits = { maxPayloadBytes: 64 * 1024 }
@@ -12,8 +13,14 @@ const decode = (payload: unknown, topic = 'devices/cp-1/telemetry') =>
     limits,
   )
 
-describe('parseTopic', () => {
+describe('Topics.parse', () => {
+  const parseTopic = (topic: string) => new Topics().parse(topic)
   it('splits device topics and refuses others', () => {
+    expect(new Topics('tenant-a').parse('tenant-a/cp-1/status')).toEqual({
+      deviceId: 'cp-1',
+      kind: 'status',
+    })
+    expect(new Topics('tenant-a').parse('devices/cp-1/status')).toBeNull()
     expect(parseTopic('devices/cp-1:a_b.c/telemetry')).toEqual({
       deviceId: 'cp-1:a_b.c',
       kind: 'telemetry',

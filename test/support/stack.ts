@@ -1,28 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createClient } from 'graphql-ws'
 import mqtt, { type MqttClient } from 'mqtt'
 import { inject } from 'vitest'
-import WebSocket from 'ws'
 import { loadConfig } from '../../src/config.ts'
 import { freePort } from '../../src/embedded/ports.ts'
 import { mintToken, type Role } from '../../src/graphql/auth.ts'
 import { log } from '../../src/log.ts'
 import { ROLES, type Stack, type Role as StackRole, startStack } from '../../src/stack.ts'
+import { Topics } from '../../src/topics.ts'
+import { type Data, request, subscribe } from './graphql.ts'
 import { createTestDatabase, SERVICES } from './services.ts'
-import { waitFor } from './wait.ts'
 
 /** "embedded": aedes + PGlite; "services": the machine's Mosquitto + Postgres. */
 export type Mode = 'embedded' | 'services'
 export const MODES: Mode[] = ['embedded', 'services']
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256'
-
-export interface GraphQLResult<T = Record<string, any>> {
-  data?: T
-  errors?: { message: string; extensions?: { code?: string } }[]
-}
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>
 
@@ -41,6 +35,8 @@ export async function startTestStack(
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     DEVTWIN_TASK_QUEUE: `test-${unique()}`,
+    // Its own topic root: other test files and runs share the machine's broker.
+    DEVTWIN_TOPIC_ROOT: `devices-${unique()}`,
     DEVTWIN_INGEST_CLIENT_ID: `devtwin-ingest-${unique()}`,
     DEVTWIN_DATA_DIR: dataDir,
     DEVTWIN_AUTO_PROVISION: 'true',
@@ -62,12 +58,12 @@ export async function startTestStack(
   const device: MqttClient = await mqtt.connectAsync(stack.mqttUrl, { clientId: `sim-${unique()}` })
   const token = (role: Role = 'admin', sub = 'tester') => mintToken(JWT_SECRET, { sub, role })
   const adminToken = await token()
-  const wsUrl = stack.graphqlUrl?.replace(/^http/, 'ws') ?? ''
 
   return {
     ...stack,
     mode,
     config,
+    topics: new Topics(config.DEVTWIN_TOPIC_ROOT),
     env,
     /** A device id no other test (or test run) uses. */
     deviceId: (name = 'dev') => `${name}-${unique()}`,
@@ -77,63 +73,14 @@ export async function startTestStack(
       }),
     token,
 
-    async graphql<T = Record<string, any>>(
+    graphql: <T = Data>(
       query: string,
       variables: Record<string, unknown> = {},
       authorization: string | null = `Bearer ${adminToken}`,
-    ): Promise<GraphQLResult<T>> {
-      const response = await fetch(stack.graphqlUrl ?? '', {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(authorization ? { authorization } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      })
-      return (await response.json()) as GraphQLResult<T>
-    },
+    ) => request<T>(stack.graphqlUrl ?? '', query, variables, authorization),
 
-    /** A graphql-ws subscription whose events collect in `events`. */
-    async subscribe<T = Record<string, any>>(
-      query: string,
-      variables: Record<string, unknown> = {},
-    ) {
-      const events: T[] = []
-      const errors: unknown[] = []
-      let acknowledged = false
-      const client = createClient({
-        url: wsUrl,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${adminToken}` },
-        on: {
-          connected: () => {
-            acknowledged = true
-          },
-        },
-      })
-      const dispose = client.subscribe<T>(
-        { query, variables },
-        {
-          next: (value) => {
-            if (value.data) events.push(value.data as T)
-            if (value.errors) errors.push(...value.errors)
-          },
-          error: (error) => errors.push(error),
-          complete: () => {},
-        },
-      )
-      await waitFor(() => acknowledged, { what: 'graphql-ws connection' })
-      return {
-        events,
-        errors,
-        next: (match: (event: T) => boolean, what = 'subscription event') =>
-          waitFor(() => events.find(match), { what }),
-        async close() {
-          dispose()
-          await client.dispose()
-        },
-      }
-    },
+    subscribe: <T = Data>(query: string, variables: Record<string, unknown> = {}) =>
+      subscribe<T>(stack.graphqlUrl ?? '', `Bearer ${adminToken}`, query, variables),
 
     async close() {
       await device.endAsync()

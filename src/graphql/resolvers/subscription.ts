@@ -1,6 +1,5 @@
 import { filter, map, pipe } from 'graphql-yoga'
 import type { TwinEvent } from '../../events/twin-events.ts'
-import { twinEventTopic } from '../../events/twin-events.ts'
 import { decodeMessage } from '../../ingest/decode.ts'
 import type { ApiContext } from '../context.ts'
 
@@ -17,7 +16,7 @@ export const Subscription = {
   twinChanged: {
     subscribe: (_: unknown, args: { deviceId: string }, ctx: ApiContext) =>
       pipe(
-        ctx.topics.listen(twinEventTopic(args.deviceId)),
+        ctx.hub.listen(ctx.topics.twinEvents(args.deviceId)),
         map((payload) => JSON.parse(payload.toString('utf8')) as TwinEvent),
       ),
     resolve: (event: TwinEvent) => event,
@@ -29,8 +28,8 @@ export const Subscription = {
     subscribe: (_: unknown, args: { deviceId: string; sensor?: string | null }, ctx: ApiContext) =>
       flatten(
         pipe(
-          ctx.topics.listen(`devices/${args.deviceId}/telemetry`),
-          map((payload) => readingsIn(args.deviceId, payload)),
+          ctx.hub.listen(ctx.topics.device(args.deviceId, 'telemetry')),
+          map((payload) => readingsIn(ctx, args.deviceId, payload)),
           map((readings) => readings.filter((r) => !args.sensor || r.sensor === args.sensor)),
           filter((readings) => readings.length > 0),
         ),
@@ -39,9 +38,11 @@ export const Subscription = {
   },
 }
 
-function readingsIn(deviceId: string, payload: Buffer): ReadingEvent[] {
-  const message = decodeMessage(`devices/${deviceId}/telemetry`, payload, Date.now(), {
+function readingsIn(ctx: ApiContext, deviceId: string, payload: Buffer): ReadingEvent[] {
+  const topic = ctx.topics.device(deviceId, 'telemetry')
+  const message = decodeMessage(topic, payload, Date.now(), {
     maxPayloadBytes: Number.POSITIVE_INFINITY,
+    topics: ctx.topics,
   })
   if (!message.ok || message.kind !== 'telemetry') return []
   return message.readings.flatMap((r) =>

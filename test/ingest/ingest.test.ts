@@ -1,0 +1,153 @@
+import { Client, Connection } from '@temporalio/client'
+import { count, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { telemetry } from '../../src/db/schema.ts'
+import { type Ingest, startIngest } from '../../src/ingest/ingest.ts'
+import { log } from '../../src/log.ts'
+import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
+import { waitFor } from '../support/wait.ts'
+
+async function storedReadingsOf(stack: TestStack, deviceId: string): Promise<number> {
+  const [row] = await stack.database.db
+    .select({ n: count() })
+    .from(telemetry)
+    .where(eq(telemetry.deviceId, deviceId))
+  return row?.n ?? 0
+}
+
+async function reportedIn(stack: TestStack, deviceId: string) {
+  const result = await stack.graphql(`query ($id: ID!) { device(id: $id) { twin { reported } } }`, {
+    id: deviceId,
+  })
+  return result.data?.device?.twin?.reported
+}
+
+describe.each(MODES)('ingest (%s)', (mode) => {
+  let stack: TestStack
+  let connection: Connection
+  beforeAll(async () => {
+    stack = await startTestStack(mode)
+    connection = await Connection.connect({ address: stack.temporalAddress })
+  })
+  afterAll(async () => {
+    await connection?.close()
+    await stack?.close()
+  })
+
+  const storedReadings = (id: string) => storedReadingsOf(stack, id)
+  const reportedOf = (id: string) => reportedIn(stack, id)
+
+  it('stores every good reading and rejects malformed messages without disturbing them', async () => {
+    const ingest = stack.ingest as Ingest
+    const devices = [stack.deviceId('a'), stack.deviceId('b'), stack.deviceId('c')]
+    const rejectedBefore = { ...ingest.stats.rejected }
+    const signalsBefore = ingest.stats.signals
+    const receivedBefore = ingest.stats.received
+    const bad = [
+      '{"values":',
+      '{"values":{"t":{"x":1}}}',
+      '"just a string"',
+      '{"ts":"yesterday","values":{"t":1}}',
+    ]
+    const publishes: Promise<unknown>[] = []
+    for (let n = 1; n <= 30; n++) {
+      for (const id of devices) {
+        publishes.push(
+          stack.publish(stack.topics.device(id, 'telemetry'), {
+            seq: n,
+            ts: Date.now() - 60_000 + n,
+            values: { t: n },
+          }),
+        )
+      }
+      if (n % 3 === 0)
+        publishes.push(
+          stack.publish(
+            stack.topics.device(devices[0] as string, 'telemetry'),
+            bad[n % bad.length] as string,
+          ),
+        )
+    }
+    await Promise.all(publishes)
+
+    for (const id of devices) {
+      await waitFor(async () => (await storedReadings(id)) === 30, { what: `30 readings of ${id}` })
+      await waitFor(async () => (await reportedOf(id))?.t === 30, { what: `t = 30 on ${id}` })
+    }
+    expect(ingest.stats.received - receivedBefore).toBe(100)
+    const rejected = (reason: 'bad_json' | 'bad_payload') =>
+      (ingest.stats.rejected[reason] ?? 0) - (rejectedBefore[reason] ?? 0)
+    expect(rejected('bad_json')).toBe(2)
+    expect(rejected('bad_payload')).toBe(8)
+    // Coalescing: far fewer signals than the 90 good messages.
+    expect(ingest.stats.signals - signalsBefore).toBeLessThan(90)
+  })
+
+  it('stores a re-delivered message once', async () => {
+    const id = stack.deviceId('dup')
+    const message = { seq: 1, ts: Date.parse('2026-11-23T09:00:00Z'), values: { a: 1, b: 2 } }
+    await stack.publish(stack.topics.device(id, 'telemetry'), message)
+    await stack.publish(stack.topics.device(id, 'telemetry'), message)
+    await stack.publish(stack.topics.device(id, 'telemetry'), {
+      seq: 2,
+      ts: message.ts + 1,
+      values: { a: 3 },
+    })
+    await waitFor(async () => (await reportedOf(id))?.a === 3, { what: 'a = 3' })
+    expect(await storedReadings(id)).toBe(3)
+  })
+})
+
+describe.each(MODES)('ingest crash (%s)', (mode) => {
+  let stack: TestStack
+  let connection: Connection
+  beforeAll(async () => {
+    // No ingest role: the test runs its own, to crash it.
+    stack = await startTestStack(mode, { roles: ['worker', 'api'] })
+    connection = await Connection.connect({ address: stack.temporalAddress })
+  })
+  afterAll(async () => {
+    await connection?.close()
+    await stack?.close()
+  })
+
+  const storedReadings = (id: string) => storedReadingsOf(stack, id)
+  const reportedOf = (id: string) => reportedIn(stack, id)
+
+  it('loses nothing when it crashes holding unacknowledged messages', async () => {
+    const clientId = `crash-test-${stack.deviceId()}`
+    const options = {
+      mqtt: { url: stack.mqttUrl, clientId, protocolVersion: mode === 'services' ? 5 : 4 } as const,
+      db: stack.database.db,
+      temporal: new Client({ connection }),
+      taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
+      autoProvision: true,
+      maxPayloadBytes: 65_536,
+      topics: stack.topics,
+      log: log.child({ test: 'crash' }),
+    }
+    // A window far longer than the test: the first ingest never flushes.
+    const first = await startIngest({ ...options, batchMs: 600_000 })
+    const id = stack.deviceId('crash')
+    for (let n = 1; n <= 10; n++) {
+      await stack.publish(stack.topics.device(id, 'telemetry'), {
+        seq: n,
+        ts: Date.now(),
+        values: { n },
+      })
+    }
+    await waitFor(() => first.stats.received >= 10, { what: 'the first ingest to receive all 10' })
+    await first.kill()
+    expect(await storedReadings(id)).toBe(0)
+
+    const second = await startIngest({ ...options, batchMs: 50 })
+    try {
+      await waitFor(async () => (await storedReadings(id)) === 10, {
+        what: 'the broker to re-deliver all 10',
+      })
+      await waitFor(async () => (await reportedOf(id))?.n === 10, { what: 'n = 10 on the twin' })
+    } finally {
+      await second.stop()
+    }
+  })
+})

@@ -1,0 +1,123 @@
+import { Client, Connection } from '@temporalio/client'
+import { asc, eq } from 'drizzle-orm'
+import mqtt from 'mqtt'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { telemetry } from '../../src/db/schema.ts'
+import type { Ingest } from '../../src/ingest/ingest.ts'
+import { startWorker } from '../../src/worker.ts'
+import { stateQuery, twinWorkflowId } from '../../src/workflows/messages.ts'
+import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
+import { waitFor } from '../support/wait.ts'
+
+describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
+  let stack: TestStack
+  let connection: Connection
+  beforeAll(async () => {
+    // The worker runs apart from ingest and api, so the test can stop and start it.
+    stack = await startTestStack(mode, { roles: ['ingest', 'api'] })
+    connection = await Connection.connect({ address: stack.temporalAddress })
+  })
+  afterAll(async () => {
+    await connection?.close()
+    await stack?.close()
+  })
+
+  const worker = async () => {
+    const client = await mqtt.connectAsync(stack.mqttUrl)
+    const started = await startWorker({
+      address: stack.temporalAddress,
+      namespace: stack.config.TEMPORAL_NAMESPACE,
+      taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
+      db: stack.database.db,
+      mqtt: client,
+      topics: stack.topics,
+      workflowBundlePath: inject('workflowBundlePath'),
+    })
+    return {
+      async stop() {
+        await started.stop()
+        await client.endAsync()
+      },
+    }
+  }
+
+  it('loses no reading and keeps the twin intact, continuing-as-new on the way', async () => {
+    const ingest = stack.ingest as Ingest
+    const id = stack.deviceId('restart')
+    const t0 = Date.now() - 3_600_000
+    let sent = 0
+    // Rounds of a few messages, each waited for, so the twin gets many batches (and so many
+    // history events that Temporal suggests continuing as new).
+    const round = async () => {
+      const before = ingest.stats.accepted
+      for (let i = 0; i < 3; i++) {
+        sent++
+        await stack.publish(stack.topics.device(id, 'telemetry'), {
+          seq: sent,
+          ts: t0 + sent * 1000,
+          values: { n: sent, even: sent % 2 === 0 },
+        })
+      }
+      await waitFor(() => ingest.stats.accepted >= before + 3, {
+        what: 'ingest to accept the round',
+      })
+    }
+
+    let running = await worker()
+    for (let r = 0; r < 30; r++) await round()
+    await running.stop()
+    for (let r = 0; r < 10; r++) await round() // Temporal holds these signals for the twin
+    running = await worker()
+    try {
+      for (let r = 0; r < 30; r++) await round()
+
+      const stored = await waitFor(
+        async () => {
+          const rows = await stack.database.db
+            .select({ seq: telemetry.seq })
+            .from(telemetry)
+            .where(eq(telemetry.deviceId, id))
+            .orderBy(asc(telemetry.seq), asc(telemetry.sensor))
+          return rows.length === sent * 2 && rows
+        },
+        { what: `${sent * 2} stored readings` },
+      )
+      expect(new Set(stored.map((r) => r.seq)).size).toBe(sent)
+
+      const handle = new Client({ connection }).workflow.getHandle(twinWorkflowId(id))
+      const twin = await waitFor(
+        async () => {
+          const state = await handle.query(stateQuery)
+          return state.sensors.n?.value === sent && state
+        },
+        { what: `n = ${sent} in the twin` },
+      )
+      expect(twin.sensors.n).toMatchObject({
+        value: sent,
+        time: t0 + sent * 1000,
+        changedAt: t0 + sent * 1000,
+      })
+      expect(twin.sensors.even?.value).toBe(sent % 2 === 0)
+      expect(twin.recentKeys.at(-1)).toBe(`${sent}@${t0 + sent * 1000}`)
+
+      const description = await handle.describe()
+      expect(description.raw.workflowExecutionInfo?.firstRunId).not.toBe(description.runId)
+
+      // Postgres serves the same twin.
+      const served = await waitFor(
+        async () => {
+          const result = await stack.graphql(
+            `query ($id: ID!) { device(id: $id) { twin { version reported } } }`,
+            { id },
+          )
+          const t = result.data?.device?.twin
+          return t?.version === twin.version && t
+        },
+        { what: 'the snapshot to catch up' },
+      )
+      expect(served.reported).toEqual({ n: sent, even: sent % 2 === 0 })
+    } finally {
+      await running.stop()
+    }
+  })
+})

@@ -111,10 +111,14 @@ export async function startStack({
       stops.push(worker.stop)
     }
 
-    let ingest: Ingest | null = null
-    if (roles.includes('ingest')) {
+    const temporalClient = async () => {
       const connection = await Connection.connect({ address: temporalAddress })
       stops.push(() => connection.close())
+      return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
+    }
+
+    let ingest: Ingest | null = null
+    if (roles.includes('ingest')) {
       ingest = await startIngest({
         mqtt: {
           url: mqttUrl,
@@ -122,7 +126,7 @@ export async function startStack({
           protocolVersion: config.MQTT_PROTOCOL_VERSION ?? (config.MQTT_URL ? 5 : 4),
         },
         db: database.db,
-        temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+        temporal: await temporalClient(),
         taskQueue: config.DEVTWIN_TASK_QUEUE,
         batchMs: config.DEVTWIN_BATCH_MS,
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
@@ -136,7 +140,14 @@ export async function startStack({
     let graphqlUrl: string | null = null
     if (roles.includes('api')) {
       const hub = new TopicHub(await serviceMqtt('api'))
-      const api = createApi({ db: database.db, topics, hub, jwtSecret: secret })
+      const api = createApi({
+        db: database.db,
+        temporal: await temporalClient(),
+        taskQueue: config.DEVTWIN_TASK_QUEUE,
+        topics,
+        hub,
+        jwtSecret: secret,
+      })
       const server = await listenApi(api, secret, config.PORT)
       stops.push(server.close)
       graphqlUrl = `http://127.0.0.1:${config.PORT}/graphql`

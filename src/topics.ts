@@ -23,6 +23,11 @@ export class Topics {
     return `devtwin/events/${this.root}/${deviceId}`
   }
 
+  /** Where workers announce alerts raised and cleared; `+` for every device. */
+  alerts(deviceId: string): string {
+    return `devtwin/alerts/${this.root}/${deviceId}`
+  }
+
   /** `{root}/{id}/{kind}` → its parts, or null for any other topic. */
   parse(topic: string): { deviceId: string; kind: string } | null {
     const parts = topic.split('/')

@@ -1,7 +1,9 @@
 import type { MqttClient } from 'mqtt'
 import type { Db } from '../db/client.ts'
 import type { Topics } from '../topics.ts'
+import { loadDevice } from './load-device.ts'
 import { persistTwin } from './persist-twin.ts'
+import { publishDesired } from './publish-desired.ts'
 
 export interface ActivityDeps {
   db: Db
@@ -11,7 +13,9 @@ export interface ActivityDeps {
 
 /** The worker's activities, built over their dependencies. */
 export const createActivities = (deps: ActivityDeps) => ({
+  loadDevice: loadDevice(deps),
   persistTwin: persistTwin(deps),
+  publishDesired: publishDesired(deps),
 })
 
 export type Activities = ReturnType<typeof createActivities>

@@ -6,23 +6,42 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
+  uuid,
 } from 'drizzle-orm/pg-core'
+import type { TwinChange } from '../twins/change.ts'
+import type { DeviceModel } from '../twins/model.ts'
 import type { SensorValue } from '../twins/reading.ts'
 import type { TwinState } from '../twins/twin.ts'
 
 const ms = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 
-export const devices = pgTable('devices', {
+/** Device models: what a device's sensors are and when they count as broken. */
+export const deviceModels = pgTable('device_models', {
   id: text('id').primaryKey(),
-  modelId: text('model_id'),
-  serialNumber: text('serial_number'),
-  firmware: text('firmware'),
-  labels: jsonb('labels').$type<Record<string, unknown>>(),
-  createdAt: ms('created_at').notNull().defaultNow(),
+  spec: jsonb('spec').$type<DeviceModel>().notNull(),
+  updatedAt: ms('updated_at').notNull().defaultNow(),
 })
+
+export const devices = pgTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    modelId: text('model_id'),
+    serialNumber: text('serial_number'),
+    firmware: text('firmware'),
+    labels: jsonb('labels').$type<Record<string, unknown>>(),
+    /** scrypt hash of the device's MQTT secret; null for auto-provisioned devices. */
+    secretHash: text('secret_hash'),
+    createdAt: ms('created_at').notNull().defaultNow(),
+    /** Set when the device leaves the fleet: its twin ends, its history stays. */
+    decommissionedAt: ms('decommissioned_at'),
+  },
+  (t) => [index('devices_model_idx').on(t.modelId)],
+)
 
 /** The latest snapshot each twin workflow wrote: lists and filters are served from here. */
 export const twins = pgTable(
@@ -32,11 +51,53 @@ export const twins = pgTable(
     version: integer('version').notNull(),
     revision: integer('revision').notNull(),
     online: boolean('online').notNull(),
+    health: text('health').notNull().default('UNKNOWN'),
     lastSeenAt: ms('last_seen_at'),
     state: jsonb('state').$type<TwinState>().notNull(),
     updatedAt: ms('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('twins_online_idx').on(t.online, t.deviceId)],
+  (t) => [
+    index('twins_online_idx').on(t.online, t.deviceId),
+    index('twins_health_idx').on(t.health, t.deviceId),
+  ],
+)
+
+/** The twin's change log: every version, what changed and why, and the twin as it then was. */
+export const twinEvents = pgTable(
+  'twin_events',
+  {
+    deviceId: text('device_id').notNull(),
+    version: integer('version').notNull(),
+    at: ms('at').notNull(),
+    kind: text('kind').notNull(),
+    changes: jsonb('changes').$type<TwinChange['changes']>().notNull(),
+    twin: jsonb('twin').$type<TwinState>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.version] })],
+)
+
+/** Alerts: raised when a sensor or the device leaves OK, cleared when it returns. */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    deviceId: text('device_id').notNull(),
+    /** Empty string for the device itself (so the one-active-alert index covers it too). */
+    sensor: text('sensor').notNull(),
+    kind: text('kind').notNull(),
+    message: text('message').notNull(),
+    raisedAt: ms('raised_at').notNull(),
+    clearedAt: ms('cleared_at'),
+    acknowledgedAt: ms('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (t) => [
+    // Never two active alerts of one kind for one subject, however often a write is retried.
+    uniqueIndex('alerts_active_idx')
+      .on(t.deviceId, t.sensor, t.kind)
+      .where(sql`${t.clearedAt} is null`),
+    index('alerts_raised_idx').on(t.raisedAt.desc()),
+  ],
 )
 
 /** Every raw reading, one row per sensor value, written by ingest in bulk. */

@@ -1,13 +1,4 @@
-import type { TwinState } from '../twins/twin.ts'
-
-/** A change of a twin, as the `twinChanged` subscription delivers it. */
-export interface TwinEvent {
-  deviceId: string
-  version: number
-  at: number
-  kind: string
-  twin: TwinState
-}
-
-// Twin events travel over the MQTT broker every role already shares (Topics.twinEvents), so an
-// `api` process anywhere receives the changes a worker anywhere made.
+// A twin's change, as the `twinChanged` subscription delivers it, is its change-log entry
+// (TwinChange). Changes travel over the MQTT broker every role already shares
+// (Topics.twinEvents), so an `api` process anywhere receives what a worker anywhere changed.
+export type { TwinChange as TwinEvent } from '../twins/change.ts'

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import type { Client } from '@temporalio/client'
 import type { ExecutionArgs } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { createSchema, createYoga } from 'graphql-yoga'
@@ -15,6 +16,8 @@ const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf
 
 export interface ApiDeps {
   db: Db
+  temporal: Client
+  taskQueue: string
   topics: Topics
   hub: TopicHub
   jwtSecret: string
@@ -29,6 +32,8 @@ export function createApi(deps: ApiDeps) {
     logging: 'warn',
     context: async ({ request, authorization }) => ({
       db: deps.db,
+      temporal: deps.temporal,
+      taskQueue: deps.taskQueue,
       topics: deps.topics,
       hub: deps.hub,
       viewer: await authenticate(

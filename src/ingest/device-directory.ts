@@ -2,35 +2,52 @@ import { inArray } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { devices } from '../db/schema.ts'
 
+export type Refusal = 'unknown_device' | 'decommissioned'
+
+/** How long ingest trusts what it learnt of a device before asking Postgres again. */
+export const DIRECTORY_TTL_MS = 5_000
+
 /**
- * Which device ids may send telemetry. Telemetry from an id that was never registered is
- * rejected, unless auto-provisioning registers it on its first message (contract §2).
+ * Which device ids may send telemetry. An id that was never registered is refused, unless
+ * auto-provisioning registers it on its first message (contract §2); a decommissioned device is
+ * refused so that its ended twin is not started again.
  */
 export class DeviceDirectory {
-  #known = new Set<string>()
+  #known = new Map<string, { refusal: Refusal | null; until: number }>()
 
   constructor(
     private readonly db: Db,
     private readonly autoProvision: boolean,
   ) {}
 
-  /** The subset of `ids` that are registered devices (after provisioning, when on). */
-  async admit(ids: readonly string[]): Promise<Set<string>> {
-    const unknown = ids.filter((id) => !this.#known.has(id))
-    if (unknown.length > 0) {
-      if (this.autoProvision) {
-        await this.db
-          .insert(devices)
-          .values(unknown.map((id) => ({ id })))
-          .onConflictDoNothing()
-      }
-      // Registered since we last looked (by the API or another ingest process) counts too.
-      const found = await this.db
-        .select({ id: devices.id })
-        .from(devices)
-        .where(inArray(devices.id, unknown))
-      for (const { id } of found) this.#known.add(id)
+  /** Why each refused id is refused; ids not in the map may send. */
+  async check(ids: readonly string[], now = Date.now()): Promise<Map<string, Refusal>> {
+    const stale = ids.filter((id) => (this.#known.get(id)?.until ?? 0) <= now)
+    if (stale.length > 0) await this.#refresh(stale, now)
+    const refused = new Map<string, Refusal>()
+    for (const id of ids) {
+      const refusal = this.#known.get(id)?.refusal
+      if (refusal) refused.set(id, refusal)
     }
-    return new Set(ids.filter((id) => this.#known.has(id)))
+    return refused
+  }
+
+  async #refresh(ids: string[], now: number): Promise<void> {
+    const lookup = () =>
+      this.db
+        .select({ id: devices.id, decommissionedAt: devices.decommissionedAt })
+        .from(devices)
+        .where(inArray(devices.id, ids))
+    let found = await lookup()
+    if (this.autoProvision && found.length < ids.length) {
+      const registered = new Set(found.map((d) => d.id))
+      const fresh = ids.filter((id) => !registered.has(id)).map((id) => ({ id }))
+      await this.db.insert(devices).values(fresh).onConflictDoNothing()
+      found = await lookup()
+    }
+    const until = now + DIRECTORY_TTL_MS
+    for (const id of ids) this.#known.set(id, { refusal: 'unknown_device', until })
+    for (const d of found)
+      this.#known.set(d.id, { refusal: d.decommissionedAt ? 'decommissioned' : null, until })
   }
 }

@@ -7,7 +7,7 @@ import type { Topics } from '../topics.ts'
 import { Batcher, type DeviceBatch } from './batcher.ts'
 import { decodeMessage, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
-import { DeviceDirectory } from './device-directory.ts'
+import { DeviceDirectory, type Refusal } from './device-directory.ts'
 import { signalTwins } from './signal-twins.ts'
 import { storeReadings } from './store-readings.ts'
 
@@ -33,7 +33,7 @@ export interface IngestStats {
   received: number
   /** Messages whose batch Temporal accepted (and whose QoS 1 PUBACK was sent). */
   accepted: number
-  rejected: Partial<Record<RejectReason | 'unknown_device', number>>
+  rejected: Partial<Record<RejectReason | Refusal, number>>
   readingsStored: number
   signals: number
   flushes: number
@@ -99,24 +99,25 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   await client.subscribeAsync(opts.topics.ingest, { qos: 1 })
 
   const flush = async (batches: DeviceBatch[]) => {
-    const admitted = await persistently(log, killed.signal, 'check devices', () =>
-      directory.admit(batches.map((b) => b.deviceId)),
+    const refused = await persistently(log, killed.signal, 'check devices', () =>
+      directory.check(batches.map((b) => b.deviceId)),
     )
     const accepted = batches.filter((batch) => {
-      if (admitted.has(batch.deviceId)) return true
-      for (let i = 0; i < batch.messages; i++)
-        reject('unknown_device', { deviceId: batch.deviceId })
-      for (const ack of batch.acks) ack()
-      return false
+      const refusal = refused.get(batch.deviceId)
+      if (refusal) refuse(batch, refusal)
+      return !refusal
     })
     stats.readingsStored += await persistently(log, killed.signal, 'store readings', () =>
       storeReadings(opts.db, accepted),
     )
     let pending = accepted
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const { failed, errors } = await signalTwins(opts.temporal, opts.taskQueue, pending)
-      stats.signals += pending.length - failed.length
-      for (const batch of pending) if (!failed.includes(batch)) acknowledge(batch)
+      const { failed, errors, ended } = await signalTwins(opts.temporal, opts.taskQueue, pending)
+      stats.signals += pending.length - failed.length - ended.length
+      for (const batch of ended) refuse(batch, 'decommissioned')
+      for (const batch of pending) {
+        if (!failed.includes(batch) && !ended.includes(batch)) acknowledge(batch)
+      }
       if (failed.length > 0) {
         log.warn(
           { err: errors[0], devices: failed.length, attempt },
@@ -127,6 +128,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       pending = failed
     }
     stats.flushes++
+  }
+  const refuse = (batch: DeviceBatch, refusal: Refusal) => {
+    for (let i = 0; i < batch.messages; i++) reject(refusal, { deviceId: batch.deviceId })
+    for (const ack of batch.acks) ack()
   }
   const acknowledge = (batch: DeviceBatch) => {
     for (const ack of batch.acks) ack()

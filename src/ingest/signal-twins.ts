@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client'
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client'
 import pMap from 'p-map'
 import { batchSignal, twinWorkflowId } from '../workflows/messages.ts'
 import { DEVICE_ID, TWIN_ONLINE } from '../workflows/search-attributes.ts'
@@ -10,15 +10,16 @@ const CONCURRENCY = 32
 
 /**
  * Sends each device its batch as one signal, starting its twin if it has none. Returns the
- * batches Temporal did not accept, to be tried again.
+ * batches Temporal did not accept, to be tried again, and those of twins that ended for good.
  */
 export async function signalTwins(
   temporal: Client,
   taskQueue: string,
   batches: readonly DeviceBatch[],
-): Promise<{ failed: DeviceBatch[]; errors: unknown[] }> {
+): Promise<{ failed: DeviceBatch[]; errors: unknown[]; ended: DeviceBatch[] }> {
   const failed: DeviceBatch[] = []
   const errors: unknown[] = []
+  const ended: DeviceBatch[] = []
   await pMap(
     batches,
     async (batch) => {
@@ -38,11 +39,15 @@ export async function signalTwins(
           ],
         })
       } catch (error) {
-        failed.push(batch)
-        errors.push(error)
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          ended.push(batch)
+        } else {
+          failed.push(batch)
+          errors.push(error)
+        }
       }
     },
     { concurrency: CONCURRENCY },
   )
-  return { failed, errors }
+  return { failed, errors, ended }
 }

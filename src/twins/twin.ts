@@ -1,4 +1,7 @@
 import type { TwinBatch } from './batch.ts'
+import type { DesiredDocument } from './desired.ts'
+import { type Health, type HealthReport, recordChange, type SensorTrack } from './health/index.ts'
+import type { DeviceModel } from './model.ts'
 import { type Reading, redeliveryKey, type SensorValue, type StatusReport } from './reading.ts'
 
 export interface SensorState {
@@ -20,9 +23,9 @@ export interface ClockSkew {
 /** The twin's whole state: what the workflow holds, queries return and Postgres snapshots. */
 export interface TwinState {
   deviceId: string
-  /** Increases on every change of what the twin says: a value or the online flag. */
+  /** Increases on every change a reader sees (see step.ts): values, online, health, desired. */
   version: number
-  /** Increases on every applied batch, changed or not: orders snapshots written to Postgres. */
+  /** Increases on every step the workflow applies, changed or not: orders snapshot writes. */
   revision: number
   online: boolean
   lastSeenAt: number | null
@@ -31,6 +34,16 @@ export interface TwinState {
   clockSkew: ClockSkew | null
   /** Re-delivery keys of recent messages (`seq@ts`), oldest first. */
   recentKeys: string[]
+  /** Ordering and receive time of the newest reading: relates device time to wall time. */
+  clock: { time: number; receivedAt: number } | null
+  modelId: string | null
+  /** Worst sensor health, or SILENT when the device went quiet (see health/evaluate.ts). */
+  health: Health
+  healthReason: string | null
+  sensorHealth: Record<string, HealthReport>
+  /** What the health detectors remember of each sensor between batches. */
+  tracks: Record<string, SensorTrack>
+  desired: DesiredDocument | null
 }
 
 /** How many re-delivery keys a twin remembers: a broker re-delivers recent messages only. */
@@ -46,6 +59,13 @@ export function newTwin(deviceId: string): TwinState {
     sensors: {},
     clockSkew: null,
     recentKeys: [],
+    clock: null,
+    modelId: null,
+    health: 'UNKNOWN',
+    healthReason: 'never seen',
+    sensorHealth: {},
+    tracks: {},
+    desired: null,
   }
 }
 
@@ -54,11 +74,16 @@ export function newTwin(deviceId: string): TwinState {
  * what the twin holds for a sensor never overwrites it (it is history only), and a re-delivered
  * message changes nothing. Statuses are applied in receive order.
  */
-export function applyBatch(twin: TwinState, batch: TwinBatch): TwinState {
+export function applyBatch(
+  twin: TwinState,
+  batch: TwinBatch,
+  model: DeviceModel | null = null,
+): TwinState {
   const sensors = { ...twin.sensors }
+  let tracks = twin.tracks
+  let clock = twin.clock
   const seen = new Set(twin.recentKeys)
   const recentKeys = [...twin.recentKeys]
-  let changed = false
   let clockSkew = twin.clockSkew
 
   const ordered = [...batch.readings].sort((a, b) => a.time - b.time)
@@ -70,30 +95,33 @@ export function applyBatch(twin: TwinState, batch: TwinBatch): TwinState {
       recentKeys.push(key)
     }
     clockSkew = nextClockSkew(clockSkew, reading)
+    if (!clock || reading.time >= clock.time)
+      clock = { time: reading.time, receivedAt: reading.receivedAt }
     for (const [name, value] of Object.entries(reading.values)) {
       const current = sensors[name]
       const next = applyValue(current, value, reading)
       if (next === current) continue
-      changed ||= current === undefined || current.value !== value
+      if (current === undefined || current.value !== value) {
+        tracks = recordChange(tracks, name, reading.time, value, model)
+      }
       sensors[name] = next
     }
   }
 
   let online = twin.online
   for (const status of [...batch.statuses].sort((a, b) => a.receivedAt - b.receivedAt)) {
-    changed ||= status.online !== online
     online = status.online
   }
 
   return {
     ...twin,
-    version: changed ? twin.version + 1 : twin.version,
-    revision: twin.revision + 1,
     online,
     lastSeenAt: latest(twin.lastSeenAt, batch.lastTelemetryAt, lastOnlineReport(batch.statuses)),
     sensors,
     clockSkew,
     recentKeys: recentKeys.slice(-RECENT_KEYS_LIMIT),
+    clock,
+    tracks,
   }
 }
 

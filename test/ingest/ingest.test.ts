@@ -1,4 +1,3 @@
-import { Client, Connection } from '@temporalio/client'
 import { count, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { telemetry } from '../../src/db/schema.ts'
@@ -24,15 +23,10 @@ async function reportedIn(stack: TestStack, deviceId: string) {
 
 describe.each(MODES)('ingest (%s)', (mode) => {
   let stack: TestStack
-  let connection: Connection
   beforeAll(async () => {
     stack = await startTestStack(mode)
-    connection = await Connection.connect({ address: stack.temporalAddress })
   })
-  afterAll(async () => {
-    await connection?.close()
-    await stack?.close()
-  })
+  afterAll(() => stack?.close())
 
   const storedReadings = (id: string) => storedReadingsOf(stack, id)
   const reportedOf = (id: string) => reportedIn(stack, id)
@@ -100,16 +94,11 @@ describe.each(MODES)('ingest (%s)', (mode) => {
 
 describe.each(MODES)('ingest crash (%s)', (mode) => {
   let stack: TestStack
-  let connection: Connection
   beforeAll(async () => {
     // No ingest role: the test runs its own, to crash it.
     stack = await startTestStack(mode, { roles: ['worker', 'api'] })
-    connection = await Connection.connect({ address: stack.temporalAddress })
   })
-  afterAll(async () => {
-    await connection?.close()
-    await stack?.close()
-  })
+  afterAll(() => stack?.close())
 
   const storedReadings = (id: string) => storedReadingsOf(stack, id)
   const reportedOf = (id: string) => reportedIn(stack, id)
@@ -119,7 +108,7 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
     const options = {
       mqtt: { url: stack.mqttUrl, clientId, protocolVersion: mode === 'services' ? 5 : 4 } as const,
       db: stack.database.db,
-      temporal: new Client({ connection }),
+      temporal: stack.temporal,
       taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
       autoProvision: true,
       maxPayloadBytes: 65_536,

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Client, Connection } from '@temporalio/client'
 import mqtt, { type MqttClient } from 'mqtt'
 import { inject } from 'vitest'
 import { loadConfig } from '../../src/config.ts'
@@ -56,6 +57,7 @@ export async function startTestStack(
     workflowBundlePath: inject('workflowBundlePath'),
   })
   const device: MqttClient = await mqtt.connectAsync(stack.mqttUrl, { clientId: `sim-${unique()}` })
+  const connection = await Connection.connect({ address: stack.temporalAddress })
   const token = (role: Role = 'admin', sub = 'tester') => mintToken(JWT_SECRET, { sub, role })
   const adminToken = await token()
 
@@ -64,6 +66,8 @@ export async function startTestStack(
     mode,
     config,
     topics: new Topics(config.DEVTWIN_TOPIC_ROOT),
+    /** A Temporal client of the test's own, to look at twins as an operator would. */
+    temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     env,
     /** A device id no other test (or test run) uses. */
     deviceId: (name = 'dev') => `${name}-${unique()}`,
@@ -84,6 +88,7 @@ export async function startTestStack(
 
     async close() {
       await device.endAsync()
+      await connection.close()
       await stack.stop()
       await database?.drop()
       rmSync(dataDir, { recursive: true, force: true })

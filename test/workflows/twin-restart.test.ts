@@ -1,4 +1,3 @@
-import { Client, Connection } from '@temporalio/client'
 import { asc, eq } from 'drizzle-orm'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -11,16 +10,11 @@ import { waitFor } from '../support/wait.ts'
 
 describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
   let stack: TestStack
-  let connection: Connection
   beforeAll(async () => {
     // The worker runs apart from ingest and api, so the test can stop and start it.
     stack = await startTestStack(mode, { roles: ['ingest', 'api'] })
-    connection = await Connection.connect({ address: stack.temporalAddress })
   })
-  afterAll(async () => {
-    await connection?.close()
-    await stack?.close()
-  })
+  afterAll(() => stack?.close())
 
   const worker = async () => {
     const client = await mqtt.connectAsync(stack.mqttUrl)
@@ -84,7 +78,7 @@ describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
       )
       expect(new Set(stored.map((r) => r.seq)).size).toBe(sent)
 
-      const handle = new Client({ connection }).workflow.getHandle(twinWorkflowId(id))
+      const handle = stack.temporal.workflow.getHandle(twinWorkflowId(id))
       const twin = await waitFor(
         async () => {
           const state = await handle.query(stateQuery)

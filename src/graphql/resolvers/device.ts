@@ -1,13 +1,21 @@
 import { and, desc, eq, gte, lte } from 'drizzle-orm'
-import { GraphQLError } from 'graphql'
 import { telemetry } from '../../db/schema.ts'
 import { newTwin, type TwinState } from '../../twins/twin.ts'
 import type { ApiContext } from '../context.ts'
+import { badInput } from '../errors.ts'
+import { deviceAlerts } from './alerts.ts'
+import { findModel } from './device-models.ts'
 import type { DeviceParent } from './device-row.ts'
+import { history } from './history.ts'
 
 export const MAX_READINGS = 10_000
 
 export const Device = {
+  history,
+  alerts: deviceAlerts,
+  model: (device: DeviceParent, _: unknown, ctx: ApiContext) =>
+    device.modelId ? findModel(ctx, device.modelId) : null,
+
   /** A device whose twin has not written its first snapshot yet has an empty twin. */
   twin: (device: DeviceParent): TwinState => device.twin ?? newTwin(device.id),
 
@@ -17,9 +25,7 @@ export const Device = {
     ctx: ApiContext,
   ) {
     if (args.last < 1 || args.last > MAX_READINGS) {
-      throw new GraphQLError(`last must be between 1 and ${MAX_READINGS}, got ${args.last}`, {
-        extensions: { code: 'BAD_USER_INPUT' },
-      })
+      throw badInput(`last must be between 1 and ${MAX_READINGS}, got ${args.last}`)
     }
     const rows = await ctx.db
       .select()

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm'
-import { GraphQLError } from 'graphql'
+import { and, eq } from 'drizzle-orm'
 import { devices, twins } from '../../db/schema.ts'
 import type { ApiContext } from '../context.ts'
+import { badInput } from '../errors.ts'
 import { type DeviceParent, selectDevices } from './device-row.ts'
 
 export const MAX_PAGE_SIZE = 500
@@ -17,17 +17,23 @@ export const Query = {
 
   async devices(
     _: unknown,
-    args: { first: number; after?: string | null; where?: { online?: boolean | null } | null },
+    args: {
+      first: number
+      after?: string | null
+      where?: { online?: boolean | null; model?: string | null; health?: string | null } | null
+    },
     ctx: ApiContext,
   ) {
     if (args.first < 0 || args.first > MAX_PAGE_SIZE) {
-      throw new GraphQLError(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`, {
-        extensions: { code: 'BAD_USER_INPUT' },
-      })
+      throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`)
     }
-    const online = args.where?.online
+    const { online, model, health } = args.where ?? {}
     const page = await selectDevices(ctx.db, {
-      where: online === undefined || online === null ? undefined : eq(twins.online, online),
+      where: and(
+        online === undefined || online === null ? undefined : eq(twins.online, online),
+        model ? eq(devices.modelId, model) : undefined,
+        health ? eq(twins.health, health) : undefined,
+      ),
       after: args.after ? decodeCursor(args.after) : undefined,
       limit: args.first + 1,
     })

@@ -1,17 +1,26 @@
+import { delta } from '../../twins/desired.ts'
 import { reported, type SensorState, type TwinState } from '../../twins/twin.ts'
 
-type SensorParent = SensorState & { name: string }
+type SensorParent = SensorState & { name: string; health: string; healthReason: string | null }
 
-const sensorsOf = (twin: TwinState): SensorParent[] =>
-  Object.entries(twin.sensors)
-    .map(([name, sensor]) => ({ name, ...sensor }))
-    .sort((a, b) => a.name.localeCompare(b.name))
+const sensorOf = (twin: TwinState, name: string, sensor: SensorState): SensorParent => ({
+  name,
+  ...sensor,
+  health: twin.sensorHealth[name]?.health ?? 'OK',
+  healthReason: twin.sensorHealth[name]?.reason ?? null,
+})
 
 export const Twin = {
-  sensors: sensorsOf,
+  sensors: (twin: TwinState): SensorParent[] =>
+    Object.entries(twin.sensors)
+      .map(([name, sensor]) => sensorOf(twin, name, sensor))
+      .sort((a, b) => a.name.localeCompare(b.name)),
   sensor: (twin: TwinState, args: { name: string }): SensorParent | null => {
     const sensor = twin.sensors[args.name]
-    return sensor ? { name: args.name, ...sensor } : null
+    return sensor ? sensorOf(twin, args.name, sensor) : null
   },
   reported: (twin: TwinState) => reported(twin),
+  desired: (twin: TwinState) => twin.desired?.state ?? null,
+  desiredVersion: (twin: TwinState) => twin.desired?.version ?? 0,
+  delta: (twin: TwinState) => delta(twin),
 }

@@ -1,0 +1,123 @@
+import { and, desc, eq, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm'
+import { filter, map, pipe } from 'graphql-yoga'
+import type { AlertRow } from '../../activities/store-alerts.ts'
+import { alerts } from '../../db/schema.ts'
+import type { ApiContext } from '../context.ts'
+import { badInput } from '../errors.ts'
+import { requireRole } from '../roles.ts'
+import type { DeviceParent } from './device-row.ts'
+import { MAX_PAGE_SIZE } from './query.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const encodeCursor = (a: AlertRow) =>
+  Buffer.from(`${a.raisedAt.toISOString()}|${a.id}`).toString('base64url')
+
+function decodeCursor(cursor: string): SQL {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
+  const raisedAt = new Date(at ?? '')
+  if (!id || !UUID.test(id) || Number.isNaN(raisedAt.getTime())) {
+    throw badInput(`after "${cursor}" is not a cursor of this list`)
+  }
+  return or(
+    lt(alerts.raisedAt, raisedAt),
+    and(eq(alerts.raisedAt, raisedAt), lt(alerts.id, id)),
+  ) as SQL
+}
+
+const activeIs = (active: boolean | null | undefined) =>
+  active === true
+    ? isNull(alerts.clearedAt)
+    : active === false
+      ? isNotNull(alerts.clearedAt)
+      : undefined
+
+const newestFirst = [desc(alerts.raisedAt), desc(alerts.id)]
+
+export const Alert = {
+  sensor: (alert: AlertRow) => alert.sensor || null,
+}
+
+export const alertQueries = {
+  async alerts(
+    _: unknown,
+    args: {
+      where?: { deviceId?: string | null; active?: boolean | null; kind?: string | null } | null
+      first: number
+      after?: string | null
+    },
+    ctx: ApiContext,
+  ) {
+    if (args.first < 0 || args.first > MAX_PAGE_SIZE) {
+      throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`)
+    }
+    const where = args.where ?? {}
+    const rows = await ctx.db
+      .select()
+      .from(alerts)
+      .where(
+        and(
+          where.deviceId ? eq(alerts.deviceId, where.deviceId) : undefined,
+          where.kind ? eq(alerts.kind, where.kind) : undefined,
+          activeIs(where.active),
+          args.after ? decodeCursor(args.after) : undefined,
+        ),
+      )
+      .orderBy(...newestFirst)
+      .limit(args.first + 1)
+    const edges = rows.slice(0, args.first).map((node) => ({ cursor: encodeCursor(node), node }))
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
+    }
+  },
+}
+
+/** `Device.alerts`. */
+export const deviceAlerts = (
+  device: DeviceParent,
+  args: { active?: boolean | null },
+  ctx: ApiContext,
+) =>
+  ctx.db
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.deviceId, device.id), activeIs(args.active)))
+    .orderBy(...newestFirst)
+
+export const alertMutations = {
+  async acknowledgeAlert(_: unknown, args: { id: string }, ctx: ApiContext) {
+    requireRole(ctx, 'operator')
+    if (!UUID.test(args.id)) throw badInput(`"${args.id}" is not an alert id`)
+    const [row] = await ctx.db
+      .update(alerts)
+      .set({ acknowledgedAt: new Date(), acknowledgedBy: ctx.viewer.sub })
+      .where(and(eq(alerts.id, args.id), isNull(alerts.acknowledgedAt)))
+      .returning()
+    const alert = row ?? (await ctx.db.select().from(alerts).where(eq(alerts.id, args.id)))[0]
+    if (!alert) throw badInput(`no alert "${args.id}"`)
+    if (row) await ctx.hub.publish(ctx.topics.alerts(alert.deviceId), alert)
+    return alert
+  },
+}
+
+export const alertSubscription = {
+  subscribe: (_: unknown, args: { deviceId?: string | null }, ctx: ApiContext) =>
+    pipe(
+      ctx.hub.listen(ctx.topics.alerts(args.deviceId ?? '+')),
+      map((payload) => revive(JSON.parse(payload.toString('utf8')))),
+      filter((alert) => !args.deviceId || alert.deviceId === args.deviceId),
+    ),
+  resolve: (alert: AlertRow) => alert,
+}
+
+/** Alert rows cross the broker as JSON: their dates come back as strings. */
+function revive(row: Record<string, unknown>): AlertRow {
+  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : null)
+  return {
+    ...(row as unknown as AlertRow),
+    raisedAt: date(row.raisedAt) as Date,
+    clearedAt: date(row.clearedAt),
+    acknowledgedAt: date(row.acknowledgedAt),
+  }
+}

@@ -1,0 +1,165 @@
+import { count, eq } from 'drizzle-orm'
+import mqtt from 'mqtt'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { telemetry } from '../../src/db/schema.ts'
+import { chargePoint, REGISTER, TWIN_HEALTH, UPSERT_MODEL } from '../support/models.ts'
+import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
+import { waitFor } from '../support/wait.ts'
+
+describe.each(MODES)('twin health scenarios (%s)', (mode) => {
+  let stack: TestStack
+  const model = `cp-${Math.random().toString(36).slice(2, 8)}`
+  beforeAll(async () => {
+    stack = await startTestStack(mode)
+    const upserted = await stack.graphql(UPSERT_MODEL, { input: chargePoint(model) })
+    expect(upserted.errors).toBeUndefined()
+  })
+  afterAll(() => stack?.close())
+
+  const register = async (id: string, modelId = model) => {
+    const result = await stack.graphql(REGISTER, { input: { id, modelId } })
+    expect(result.errors).toBeUndefined()
+  }
+  const healthOf = async (id: string) => (await stack.graphql(TWIN_HEALTH, { id })).data?.device
+  const send = (id: string, values: Record<string, unknown>, ts = Date.now()) =>
+    stack.publish(stack.topics.device(id, 'telemetry'), { ts, values })
+
+  it('flags a flapping cable, raises one alert, and recovers only after a quiet spell', async () => {
+    const id = stack.deviceId('cp-flap')
+    await register(id)
+    await send(id, { door: true, power: 0 })
+    const t0 = Date.now()
+    // The door is open, so cable changes are plausible; ten changes in ten seconds is not use.
+    await stack.publish(
+      stack.topics.device(id, 'telemetry'),
+      Array.from({ length: 10 }, (_, i) => ({
+        ts: t0 + i * 100,
+        values: { cable: i % 2 ? 'connected' : 'unplugged' },
+      })),
+    )
+    const flapping = await waitFor(
+      async () => {
+        const d = await healthOf(id)
+        return d?.twin.health === 'FLAPPING' && d
+      },
+      { what: 'FLAPPING' },
+    )
+    expect(flapping.twin.healthReason).toMatch(/cable: .*10 changes in 60 s \(limit 6\)/)
+    expect(flapping.alerts).toEqual([
+      expect.objectContaining({ sensor: 'cable', kind: 'FLAPPING', clearedAt: null }),
+    ])
+
+    // Operators find it by health in Temporal.
+    const client = stack.temporal
+    await waitFor(
+      async () => {
+        for await (const w of client.workflow.list({
+          query: `TwinHealth = 'FLAPPING' AND DeviceId = '${id}'`,
+        }))
+          return w
+        return undefined
+      },
+      { what: 'the twin listed by TwinHealth' },
+    )
+
+    // Nothing arrives: the twin's own timer ends the quiet period and clears the alert.
+    const recovered = await waitFor(
+      async () => {
+        const d = await healthOf(id)
+        return d?.twin.health === 'OK' && d
+      },
+      { what: 'OK after the quiet period' },
+    )
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4000)
+    expect(recovered.alerts).toHaveLength(1)
+    expect(recovered.alerts[0].clearedAt).not.toBeNull()
+  })
+
+  it('calls a cable change behind a closed door inconsistent, and a reading out of range', async () => {
+    const id = stack.deviceId('cp-lie')
+    await register(id)
+    const t0 = Date.now()
+    await send(id, { door: false, cable: 'unplugged', power: 0 }, t0)
+    await send(id, { cable: 'connected', power: 30_000 }, t0 + 1000)
+    const d = await waitFor(
+      async () => {
+        const device = await healthOf(id)
+        const sensors = Object.fromEntries(
+          (device?.twin.sensors ?? []).map((s: { name: string }) => [s.name, s]),
+        )
+        return (
+          sensors.cable?.health === 'INCONSISTENT' &&
+          sensors.power?.health === 'OUT_OF_RANGE' &&
+          sensors
+        )
+      },
+      { what: 'INCONSISTENT cable and OUT_OF_RANGE power' },
+    )
+    expect(d.cable.healthReason).toContain('door')
+    expect(d.power.healthReason).toMatch(/30000 .*22000/)
+  })
+
+  it('marks a device offline on its last will, and SILENT when it stays quiet', async () => {
+    const quietModel = `${model}-quiet`
+    await stack.graphql(UPSERT_MODEL, { input: chargePoint(quietModel, { silentAfterSeconds: 2 }) })
+    const id = stack.deviceId('cp-lwt')
+    await register(id, quietModel)
+    const statusTopic = stack.topics.device(id, 'status')
+    const device = await mqtt.connectAsync(stack.mqttUrl, {
+      clientId: id,
+      will: { topic: statusTopic, payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
+    })
+    await device.publishAsync(statusTopic, '{"online":true}', { qos: 1, retain: true })
+    await device.publishAsync(
+      stack.topics.device(id, 'telemetry'),
+      JSON.stringify({ values: { door: false } }),
+      { qos: 1 },
+    )
+    await waitFor(async () => (await healthOf(id))?.twin.online === true, { what: 'online' })
+
+    device.stream.destroy() // the connection drops without a goodbye: the broker sends the will
+    await waitFor(async () => (await healthOf(id))?.twin.online === false, {
+      what: 'offline from the will',
+    })
+    const silent = await waitFor(
+      async () => {
+        const d = await healthOf(id)
+        return d?.twin.health === 'SILENT' && d
+      },
+      { what: 'SILENT' },
+    )
+    expect(silent.twin.healthReason).toMatch(/no message for \d+ s \(limit 2 s\)/)
+    expect(silent.alerts).toContainEqual(
+      expect.objectContaining({ sensor: null, kind: 'SILENT', clearedAt: null }),
+    )
+    device.end(true)
+  })
+
+  it('stores a 5-hour buffered burst as history without overwriting newer values', async () => {
+    const id = stack.deviceId('car')
+    await register(id)
+    const now = Date.now()
+    await send(id, { power: 7000 }, now)
+    await waitFor(async () => (await healthOf(id))?.twin.reported?.power === 7000, {
+      what: 'the newest value',
+    })
+    const burst = Array.from({ length: 300 }, (_, i) => ({
+      ts: now - 5 * 3_600_000 + i * 60_000,
+      seq: i,
+      values: { power: 1000 + i },
+    }))
+    await stack.publish(stack.topics.device(id, 'telemetry'), burst)
+    await waitFor(
+      async () => {
+        const [row] = await stack.database.db
+          .select({ n: count() })
+          .from(telemetry)
+          .where(eq(telemetry.deviceId, id))
+        return row?.n === 301
+      },
+      { what: 'all 301 readings stored' },
+    )
+    const after = await healthOf(id)
+    expect(after?.twin.reported.power).toBe(7000)
+  })
+})

@@ -63,6 +63,13 @@ describe('decodeMessage', () => {
     ])
   })
 
+  it('takes a buffered flush of thousands of readings within the default size limit', () => {
+    const flush = Array.from({ length: 2000 }, (_, i) => ({ seq: i, values: { p: i % 10 } }))
+    const decoded = decode(flush)
+    expect(decoded).toMatchObject({ ok: true })
+    if (decoded.ok && decoded.kind === 'telemetry') expect(decoded.readings).toHaveLength(2000)
+  })
+
   it('does not trust a device clock far in the future', () => {
     const decoded = decode({ ts: NOW + 3_600_000, values: { a: 1 } })
     if (!decoded.ok || decoded.kind !== 'telemetry') throw new Error('expected readings')

@@ -68,6 +68,8 @@ export async function subscribe<T = Data>(
     events,
     errors,
     closed: () => closed,
+    next: (match: (event: T) => boolean, what = 'a subscription event') =>
+      waitFor(() => events.find(match), { what }),
     async close() {
       dispose()
       await client.dispose()

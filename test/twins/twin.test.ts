@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { TwinBatch } from '../../src/twins/batch.ts'
 import { type Reading, toReading } from '../../src/twins/reading.ts'
@@ -125,5 +126,64 @@ describe('applyBatch', () => {
     twin = applyBatch(twin, batch([reading(T0 + 1000, { a: 1 })]))
     expect(twin.version).toBe(1)
     expect(twin.sensors.a?.time).toBe(T0 + 1000)
+  })
+})
+
+describe('message semantics (properties)', () => {
+  const value = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.constantFrom('on', 'off'))
+  const readingsArb = fc.array(
+    fc.record({
+      offset: fc.integer({ min: 0, max: 100_000 }),
+      seq: fc.nat(1000),
+      values: fc.dictionary(fc.constantFrom('a', 'b', 'c'), value, { minKeys: 1 }),
+    }),
+    { minLength: 1, maxLength: 30 },
+  )
+  const toReadings = (xs: { offset: number; seq: number; values: Reading['values'] }[]) =>
+    // Distinct device times: two different values at one instant have no order to keep.
+    xs.map((x, i) => reading(T0 + x.offset * 100 + i, x.values, x.seq))
+
+  it('a re-delivered batch changes nothing', () => {
+    fc.assert(
+      fc.property(readingsArb, (xs) => {
+        const once = applyBatch(newTwin('d'), batch(toReadings(xs)))
+        const twice = applyBatch(once, batch(toReadings(xs)))
+        expect(twice.sensors).toEqual(once.sensors)
+        expect(twice.version).toBe(once.version)
+      }),
+    )
+  })
+
+  it('readings older than what the twin holds never change its values', () => {
+    fc.assert(
+      fc.property(readingsArb, readingsArb, (newer, older) => {
+        const twin = applyBatch(
+          newTwin('d'),
+          batch(
+            toReadings(newer).map((r) => ({ ...r, time: r.time + 1e9, deviceTime: r.time + 1e9 })),
+          ),
+        )
+        const after = applyBatch(twin, batch(toReadings(older)))
+        for (const [name, sensor] of Object.entries(after.sensors)) {
+          if (twin.sensors[name]) expect(sensor).toEqual(twin.sensors[name])
+        }
+      }),
+    )
+  })
+
+  it('the order readings arrive in within a batch does not matter', () => {
+    fc.assert(
+      fc.property(
+        readingsArb.chain((xs) =>
+          fc.tuple(fc.constant(xs), fc.shuffledSubarray(xs, { minLength: xs.length })),
+        ),
+        ([xs, shuffled]) => {
+          const a = applyBatch(newTwin('d'), batch(toReadings(xs)))
+          const byTime = new Map(toReadings(xs).map((r, i) => [xs[i], r]))
+          const b = applyBatch(newTwin('d'), batch(shuffled.map((x) => byTime.get(x) as Reading)))
+          expect(b.sensors).toEqual(a.sensors)
+        },
+      ),
+    )
   })
 })

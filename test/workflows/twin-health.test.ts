@@ -75,6 +75,72 @@ describe.each(MODES)('twin health scenarios (%s)', (mode) => {
     expect(recovered.alerts[0].clearedAt).not.toBeNull()
   })
 
+  it('lists, acknowledges and streams alerts', async () => {
+    const id = stack.deviceId('cp-alert')
+    await register(id)
+    const sub = await stack.subscribe(
+      `subscription ($id: ID) { alerts(deviceId: $id) { id sensor kind message acknowledgedBy } }`,
+      { id },
+    )
+    try {
+      let power = 30_000
+      const raised = await waitFor(
+        async () => {
+          await send(id, { door: true, power: power++ })
+          return sub.events.find((e) => e.alerts.kind === 'OUT_OF_RANGE')
+        },
+        { interval: 300, what: 'an alert event' },
+      )
+      expect(raised.alerts).toMatchObject({
+        sensor: 'power',
+        message: expect.stringContaining('above max 22000 W'),
+      })
+
+      const listed = await stack.graphql(
+        `query ($id: ID!) { alerts(where: { deviceId: $id, active: true, kind: OUT_OF_RANGE }) { edges { node { id } } } }`,
+        { id },
+      )
+      expect(listed.data?.alerts.edges).toEqual([{ node: { id: raised.alerts.id } }])
+
+      const ack = `mutation ($id: ID!) { acknowledgeAlert(id: $id) { acknowledgedBy acknowledgedAt } }`
+      const viewer = await stack.graphql(
+        ack,
+        { id: raised.alerts.id },
+        `Bearer ${await stack.token('viewer')}`,
+      )
+      expect(viewer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN')
+      const done = await stack.graphql(
+        ack,
+        { id: raised.alerts.id },
+        `Bearer ${await stack.token('operator', 'olga')}`,
+      )
+      expect(done.data?.acknowledgeAlert.acknowledgedBy).toBe('olga')
+      await sub.next((e) => e.alerts.acknowledgedBy === 'olga', 'the acknowledgement streamed')
+
+      // Back in range: the alert clears, and no second one was ever raised meanwhile.
+      await send(id, { power: 1000 })
+      await waitFor(
+        async () => {
+          const r = await stack.graphql(
+            `query ($id: ID!) { device(id: $id) { alerts(active: true) { id } } }`,
+            { id },
+          )
+          return r.data?.device.alerts.length === 0
+        },
+        { what: 'the alert cleared' },
+      )
+      const all = await stack.graphql(
+        `query ($id: ID!) { device(id: $id) { alerts { kind clearedAt } } }`,
+        { id },
+      )
+      expect(all.data?.device.alerts).toEqual([
+        { kind: 'OUT_OF_RANGE', clearedAt: expect.any(String) },
+      ])
+    } finally {
+      await sub.close()
+    }
+  })
+
   it('calls a cable change behind a closed door inconsistent, and a reading out of range', async () => {
     const id = stack.deviceId('cp-lie')
     await register(id)

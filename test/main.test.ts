@@ -3,15 +3,17 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../src/embedded/ports.ts'
+import { authenticate } from '../src/graphql/auth.ts'
 import { subscribe } from './support/graphql.ts'
 import { JWT_SECRET, startTestStack, type TestStack } from './support/stack.ts'
 import { waitFor } from './support/wait.ts'
 
 const main = new URL('../src/main.ts', import.meta.url).pathname
+const tokenCommand = new URL('../src/token.ts', import.meta.url).pathname
 
 /** `node --import tsx src/main.ts <role>` as its own process, the way `npm run <role>` runs it. */
-function run(role: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, role], {
+function run(role: string, env: Record<string, string>, script = main) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...role.split(' ')], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -59,6 +61,27 @@ describe('npm run dev', () => {
     const [code] = await once(child, 'exit')
     expect(code).toBe(1)
     expect(output().stderr).toContain('set DATABASE_URL, MQTT_URL, TEMPORAL_ADDRESS')
+  })
+})
+
+describe('npm run token', () => {
+  it('mints a token the API accepts, with the role and subject asked for', async () => {
+    const { child, output } = run(
+      '--role operator --sub alice',
+      { DEVTWIN_JWT_SECRET: JWT_SECRET },
+      tokenCommand,
+    )
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(0)
+    const viewer = await authenticate(JWT_SECRET, `Bearer ${output().stdout.trim()}`)
+    expect(viewer).toEqual({ sub: 'alice', role: 'operator' })
+  })
+
+  it('refuses a role that does not exist', async () => {
+    const { child, output } = run('--role root', { DEVTWIN_JWT_SECRET: JWT_SECRET }, tokenCommand)
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(1)
+    expect(output().stderr).toContain('--role must be one of viewer, operator, admin')
   })
 })
 

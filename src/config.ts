@@ -35,6 +35,9 @@ const schema = z.object({
     .int()
     .positive()
     .default(64 * 1024),
+  /** Per-device rate limit of ingest: messages a second on average, and the burst above it. */
+  DEVTWIN_DEVICE_RATE: z.coerce.number().positive().default(20),
+  DEVTWIN_DEVICE_BURST: z.coerce.number().int().positive().default(200),
   /** Stable MQTT client id of ingest's persistent session; one per ingest process. */
   DEVTWIN_INGEST_CLIENT_ID: z.string().default('devtwin-ingest'),
   PORT: port.default(4000),

@@ -131,6 +131,7 @@ export async function startStack({
         batchMs: config.DEVTWIN_BATCH_MS,
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
         maxPayloadBytes: config.DEVTWIN_MAX_PAYLOAD_BYTES,
+        rateLimit: { perSecond: config.DEVTWIN_DEVICE_RATE, burst: config.DEVTWIN_DEVICE_BURST },
         topics,
         log: log.child({ role: 'ingest' }),
       })

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import {
   bigint,
+  bigserial,
   boolean,
   index,
   integer,
@@ -98,6 +99,22 @@ export const alerts = pgTable(
       .where(sql`${t.clearedAt} is null`),
     index('alerts_raised_idx').on(t.raisedAt.desc()),
   ],
+)
+
+/** Messages ingest refused, with why and (the start of) what they said: never dropped silently. */
+export const rejectedMessages = pgTable(
+  'rejected_messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    receivedAt: ms('received_at').notNull(),
+    topic: text('topic').notNull(),
+    deviceId: text('device_id'),
+    reason: text('reason').notNull(),
+    detail: text('detail').notNull(),
+    /** The payload as UTF-8, cut to its first 4 KiB. */
+    payload: text('payload').notNull(),
+  },
+  (t) => [index('rejected_messages_received_idx').on(t.receivedAt.desc())],
 )
 
 /** Every raw reading, one row per sensor value, written by ingest in bulk. */

@@ -5,9 +5,11 @@ import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
 import type { Topics } from '../topics.ts'
 import { Batcher, type DeviceBatch } from './batcher.ts'
+import { type DeadLetter, deadLetter, storeDeadLetters } from './dead-letters.ts'
 import { decodeMessage, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
 import { DeviceDirectory, type Refusal } from './device-directory.ts'
+import { RateLimiter } from './rate-limit.ts'
 import { signalTwins } from './signal-twins.ts'
 import { storeReadings } from './store-readings.ts'
 
@@ -25,6 +27,8 @@ export interface IngestOptions {
   batchMs: number
   autoProvision: boolean
   maxPayloadBytes: number
+  /** Per device: messages a second on average, and the burst allowed above it. */
+  rateLimit: { perSecond: number; burst: number }
   topics: Topics
   log: Logger
 }
@@ -33,7 +37,7 @@ export interface IngestStats {
   received: number
   /** Messages whose batch Temporal accepted (and whose QoS 1 PUBACK was sent). */
   accepted: number
-  rejected: Partial<Record<RejectReason | Refusal, number>>
+  rejected: Partial<Record<RejectReason | Refusal | 'rate_limited', number>>
   readingsStored: number
   signals: number
   flushes: number
@@ -65,26 +69,52 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   }
   const batcher = new Batcher()
   const directory = new DeviceDirectory(opts.db, opts.autoProvision)
+  const limiter = new RateLimiter(opts.rateLimit.perSecond, opts.rateLimit.burst)
+  // Refused messages wait for the next flush too: acknowledged once they are kept.
+  let refused: { letter: DeadLetter; ack: () => void }[] = []
+  const waiting = () => batcher.size + refused.length
   let stopping = false
   // Aborted on stop (flush now, no more waiting) and on kill (give up at once).
   const hurry = new AbortController()
   const killed = new AbortController()
   let wake: (() => void) | undefined
 
-  const reject = (reason: keyof IngestStats['rejected'], detail: object) => {
+  const reject = (letter: DeadLetter, ack: () => void) => {
+    const reason = letter.reason as keyof IngestStats['rejected']
     stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1
-    log.warn({ reason, ...detail }, 'message rejected')
+    // A flood is counted and kept, but one log line per message would be a flood of its own.
+    if (reason !== 'rate_limited') {
+      log.warn({ reason, topic: letter.topic, detail: letter.detail }, 'message rejected')
+    }
+    refused.push({ letter, ack })
+    wake?.()
   }
 
   const client = mqtt.connect(opts.mqtt.url, mqttOptions(opts.mqtt))
   client.on('error', (error) => log.error({ err: error }, 'mqtt error'))
   receiveWithDeferredAcks(client, (topic, payload, ack) => {
     stats.received++
-    const message = decodeMessage(topic, payload, Date.now(), opts)
+    const receivedAt = Date.now()
+    const deviceId = opts.topics.parse(topic)?.deviceId
+    if (deviceId && !limiter.take(deviceId, receivedAt)) {
+      const detail = `over ${opts.rateLimit.perSecond} messages/s (burst ${opts.rateLimit.burst})`
+      reject(
+        deadLetter({ topic, deviceId, reason: 'rate_limited', detail, receivedAt }, payload),
+        ack,
+      )
+      return
+    }
+    const message = decodeMessage(topic, payload, receivedAt, opts)
     if (!message.ok) {
-      // A malformed message never becomes valid: acknowledge it so it is not re-delivered.
-      reject(message.reason, { topic, message: message.message })
-      ack()
+      // A malformed message never becomes valid: it is kept and acknowledged, not re-delivered.
+      const fields = {
+        topic,
+        deviceId,
+        reason: message.reason,
+        detail: message.message,
+        receivedAt,
+      }
+      reject(deadLetter(fields, payload), ack)
       return
     }
     if (message.kind === 'telemetry') batcher.addReadings(message.deviceId, message.readings, ack)
@@ -99,11 +129,11 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   await client.subscribeAsync(opts.topics.ingest, { qos: 1 })
 
   const flush = async (batches: DeviceBatch[]) => {
-    const refused = await persistently(log, killed.signal, 'check devices', () =>
+    const refusals = await persistently(log, killed.signal, 'check devices', () =>
       directory.check(batches.map((b) => b.deviceId)),
     )
     const accepted = batches.filter((batch) => {
-      const refusal = refused.get(batch.deviceId)
+      const refusal = refusals.get(batch.deviceId)
       if (refusal) refuse(batch, refusal)
       return !refusal
     })
@@ -127,11 +157,33 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       }
       pending = failed
     }
+    const letters = refused
+    refused = []
+    await persistently(log, killed.signal, 'keep rejected messages', () =>
+      storeDeadLetters(
+        opts.db,
+        letters.map((r) => r.letter),
+      ),
+    )
+    for (const { ack } of letters) ack()
     stats.flushes++
   }
+  /** A whole device batch refused: kept as one dead letter, its messages counted one by one. */
   const refuse = (batch: DeviceBatch, refusal: Refusal) => {
-    for (let i = 0; i < batch.messages; i++) reject(refusal, { deviceId: batch.deviceId })
-    for (const ack of batch.acks) ack()
+    const why = refusal === 'decommissioned' ? 'was decommissioned' : 'is not registered'
+    const letter = deadLetter(
+      {
+        topic: opts.topics.device(batch.deviceId, 'telemetry'),
+        deviceId: batch.deviceId,
+        reason: refusal,
+        detail: `${batch.messages} messages of a device that ${why}`,
+        receivedAt: Date.now(),
+      },
+      JSON.stringify({ readings: batch.readings, statuses: batch.statuses }),
+    )
+    stats.rejected[refusal] = (stats.rejected[refusal] ?? 0) + batch.messages
+    log.warn({ reason: refusal, deviceId: batch.deviceId, messages: batch.messages }, 'rejected')
+    refused.push({ letter, ack: () => batch.acks.forEach((ack) => ack()) })
   }
   const acknowledge = (batch: DeviceBatch) => {
     for (const ack of batch.acks) ack()
@@ -139,8 +191,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   }
 
   const running = (async () => {
-    while (!stopping || batcher.size > 0) {
-      if (batcher.size === 0) {
+    while (!stopping || waiting() > 0) {
+      if (waiting() === 0) {
         await new Promise<void>((resolve) => {
           wake = resolve
         })

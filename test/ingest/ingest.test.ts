@@ -1,6 +1,6 @@
 import { count, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { telemetry } from '../../src/db/schema.ts'
+import { rejectedMessages, telemetry } from '../../src/db/schema.ts'
 import { type Ingest, startIngest } from '../../src/ingest/ingest.ts'
 import { log } from '../../src/log.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
@@ -75,6 +75,54 @@ describe.each(MODES)('ingest (%s)', (mode) => {
     expect(rejected('bad_payload')).toBe(8)
     // Coalescing: far fewer signals than the 90 good messages.
     expect(ingest.stats.signals - signalsBefore).toBeLessThan(90)
+    // Every rejected message is kept, with why and what it said.
+    const kept = await waitFor(
+      async () => {
+        const rows = await stack.database.db
+          .select()
+          .from(rejectedMessages)
+          .where(eq(rejectedMessages.deviceId, devices[0] as string))
+        return rows.length === 10 && rows
+      },
+      { what: '10 rejected messages kept' },
+    )
+    expect(kept.filter((r) => r.reason === 'bad_json').map((r) => r.payload)).toEqual([
+      '{"values":',
+      '{"values":',
+    ])
+    expect(kept.find((r) => r.payload === '"just a string"')).toMatchObject({
+      reason: 'bad_payload',
+      detail: expect.any(String),
+    })
+  })
+
+  it('limits a flooding device without slowing the others', async () => {
+    const ingest = stack.ingest as Ingest
+    const flood = stack.deviceId('flood')
+    const calm = stack.deviceId('calm')
+    const limitedBefore = ingest.stats.rejected.rate_limited ?? 0
+    for (let n = 1; n <= 400; n++) {
+      void stack.publish(stack.topics.device(flood, 'telemetry'), { seq: n, values: { n } }, 0)
+      if (n % 40 === 0)
+        await stack.publish(stack.topics.device(calm, 'telemetry'), { seq: n, values: { n } })
+    }
+    await waitFor(async () => (await storedReadings(calm)) === 10, {
+      what: 'all 10 readings of the calm device',
+    })
+    const limited = await waitFor(
+      async () => {
+        const rows = await stack.database.db
+          .select()
+          .from(rejectedMessages)
+          .where(eq(rejectedMessages.deviceId, flood))
+        const stored = await storedReadings(flood)
+        return stored + rows.length === 400 && { rows, stored }
+      },
+      { what: 'every flood message stored or kept as rejected' },
+    )
+    expect(limited.rows.length).toBeGreaterThan(0)
+    expect(limited.rows.every((r) => r.reason === 'rate_limited')).toBe(true)
+    expect((ingest.stats.rejected.rate_limited ?? 0) - limitedBefore).toBe(limited.rows.length)
   })
 
   it('stores a re-delivered message once', async () => {
@@ -112,6 +160,7 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
       taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
       autoProvision: true,
       maxPayloadBytes: 65_536,
+      rateLimit: { perSecond: 1000, burst: 1000 },
       topics: stack.topics,
       log: log.child({ test: 'crash' }),
     }

@@ -64,6 +64,22 @@ describe('npm run dev', () => {
   })
 })
 
+describe('production', () => {
+  it('refuses to start without a JWT secret', async () => {
+    const { child, output } = run('api', {
+      NODE_ENV: 'production',
+      DEVTWIN_JWT_SECRET: '',
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      MQTT_URL: 'mqtt://127.0.0.1:1',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      PORT: String(await freePort()),
+    })
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(1)
+    expect(output().stderr.trim()).toBe('devtwin: DEVTWIN_JWT_SECRET is required in production (NODE_ENV=production)')
+  })
+})
+
 describe('npm run token', () => {
   it('mints a token the API accepts, with the role and subject asked for', async () => {
     const { child, output } = run(
@@ -74,7 +90,7 @@ describe('npm run token', () => {
     const [code] = await once(child, 'exit')
     expect(code).toBe(0)
     const viewer = await authenticate(JWT_SECRET, `Bearer ${output().stdout.trim()}`)
-    expect(viewer).toEqual({ sub: 'alice', role: 'operator' })
+    expect(viewer).toMatchObject({ sub: 'alice', role: 'operator' })
   })
 
   it('refuses a role that does not exist', async () => {

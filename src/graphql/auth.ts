@@ -7,12 +7,18 @@ export type Role = (typeof ROLES)[number]
 export interface Viewer {
   sub: string
   role: Role
+  /** When the token expires (epoch ms), if it does: a subscription ends then. */
+  expiresAt?: number
 }
 
 const key = (secret: string) => new TextEncoder().encode(secret)
 
 /** Mints a token for `sub` with `role` (dev token, tests, `npm run token`). */
-export function mintToken(secret: string, viewer: Viewer, expiresIn = '30d'): Promise<string> {
+export function mintToken(
+  secret: string,
+  viewer: Pick<Viewer, 'sub' | 'role'>,
+  expiresIn = '30d',
+): Promise<string> {
   return new SignJWT({ role: viewer.role })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(viewer.sub)
@@ -36,7 +42,9 @@ export async function authenticate(secret: string, authorization: unknown): Prom
     if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) {
       throw unauthenticated(`the token needs a "sub" and a "role" of ${ROLES.join(', ')}`)
     }
-    return { sub: payload.sub, role: role as Role }
+    const viewer: Viewer = { sub: payload.sub, role: role as Role }
+    if (payload.exp !== undefined) viewer.expiresAt = payload.exp * 1000
+    return viewer
   } catch (error) {
     if (error instanceof GraphQLError) throw error
     throw unauthenticated(`invalid token: ${(error as Error).message}`)

@@ -10,6 +10,7 @@ import type { TopicHub } from '../events/topic-hub.ts'
 import type { Topics } from '../topics.ts'
 import { authenticate } from './auth.ts'
 import type { ApiContext } from './context.ts'
+import { queryLimitPlugins } from './limits.ts'
 import { resolvers } from './resolvers/index.ts'
 
 const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')
@@ -27,6 +28,7 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps) {
   return createYoga<{ authorization?: unknown }, ApiContext>({
     schema: createSchema({ typeDefs, resolvers }),
+    plugins: queryLimitPlugins(),
     // GraphiQL subscribes over SSE on the same endpoint, sending the headers pane's Authorization.
     graphiql: true,
     logging: 'warn',
@@ -57,13 +59,20 @@ export async function listenApi(
   type Enveloped = ReturnType<Api['getEnveloped']>
   const ws = useServer(
     {
-      // A socket without a valid token is closed before it can subscribe, saying why.
+      // A socket without a valid token is closed before it can subscribe, saying why; one whose
+      // token expires is closed then.
       onConnect: async (ctx) => {
+        const refuse = (why: string) =>
+          ctx.extra.socket.close(4401, `UNAUTHENTICATED: ${why}`.slice(0, 120))
         try {
-          await authenticate(jwtSecret, ctx.connectionParams?.authorization)
+          const viewer = await authenticate(jwtSecret, ctx.connectionParams?.authorization)
+          if (viewer.expiresAt !== undefined) {
+            const cancel = at(viewer.expiresAt, () => refuse('the token expired'))
+            ctx.extra.socket.once('close', cancel)
+          }
           return true
         } catch (error) {
-          ctx.extra.socket.close(4401, `UNAUTHENTICATED: ${(error as Error).message}`.slice(0, 120))
+          refuse((error as Error).message)
           return false
         }
       },
@@ -105,4 +114,18 @@ export async function listenApi(
       server.closeAllConnections()
     },
   }
+}
+
+/** Node's timers overflow past this (about 24.8 days) and fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Runs `fn` at epoch ms `time`, however far off; returns a cancel. */
+function at(time: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined
+  const arm = () => {
+    const wait = time - Date.now()
+    timer = wait > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, wait))
+  }
+  arm()
+  return () => clearTimeout(timer)
 }

@@ -11,6 +11,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
+    // Tests reject thousands of messages on purpose; their warnings would bury a failure.
+    env: { LOG_LEVEL: 'error' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: more files at once only makes every twin slower.

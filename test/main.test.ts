@@ -76,7 +76,9 @@ describe('production', () => {
     })
     const [code] = await once(child, 'exit')
     expect(code).toBe(1)
-    expect(output().stderr.trim()).toBe('devtwin: DEVTWIN_JWT_SECRET is required in production (NODE_ENV=production)')
+    expect(output().stderr.trim()).toBe(
+      'devtwin: DEVTWIN_JWT_SECRET is required in production (NODE_ENV=production)',
+    )
   })
 })
 

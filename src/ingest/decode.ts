@@ -15,10 +15,17 @@ const deviceTime = z.union(
   { error: 'ts is epoch milliseconds or an RFC 3339 date-time' },
 )
 
+/** Sensor values in one reading: more is a broken or hostile device, not a richer one. */
+export const MAX_SENSORS = 256
+
 const readingSchema = z.strictObject({
   ts: deviceTime.optional(),
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  values: z.record(z.string().min(1).max(128), sensorValue),
+  values: z
+    .record(z.string().min(1).max(128), sensorValue)
+    .refine((values) => Object.keys(values).length <= MAX_SENSORS, {
+      error: `a reading has at most ${MAX_SENSORS} sensor values`,
+    }),
 })
 
 const readingsSchema = z.array(readingSchema).min(1).max(10_000)

@@ -12,7 +12,7 @@ export interface Reading {
   receivedAt: number
   seq: number | null
   values: Record<string, SensorValue>
-  /** True when `deviceTime` was too far ahead of `receivedAt` to be trusted for ordering. */
+  /** True when `deviceTime` was too far ahead of `receivedAt` (or before 2000) to be trusted. */
   clockSkewed: boolean
 }
 
@@ -25,13 +25,21 @@ export interface StatusReport {
 /** How far ahead of the receive time a device clock may run before it is not trusted. */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000
 
+/**
+ * A device time before this is a clock that was never set (epoch 0 after a reset, say), not a
+ * reading from 1970: it is flagged and ordered by receive time, like one far in the future.
+ */
+export const EARLIEST_TRUSTED_TIME = Date.parse('2000-01-01T00:00:00Z')
+
 export function toReading(
   raw: { ts?: number | undefined; seq?: number | undefined; values: Record<string, SensorValue> },
   receivedAt: number,
   maxClockSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS,
 ): Reading {
   const deviceTime = raw.ts ?? null
-  const clockSkewed = deviceTime !== null && deviceTime - receivedAt > maxClockSkewMs
+  const clockSkewed =
+    deviceTime !== null &&
+    (deviceTime - receivedAt > maxClockSkewMs || deviceTime < EARLIEST_TRUSTED_TIME)
   return {
     time: deviceTime === null || clockSkewed ? receivedAt : deviceTime,
     deviceTime,

@@ -98,6 +98,12 @@ describe('decodeMessage', () => {
     ['a negative seq', { seq: -1, values: { a: 1 } }, 'bad_payload'],
     ['a bad date', { ts: 'yesterday', values: { a: 1 } }, 'bad_payload'],
     ['an empty array', [], 'bad_payload'],
+    [
+      'too many sensors',
+      { values: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`s${i}`, i])) },
+      'bad_payload',
+    ],
+    ['a number too large for JSON to hold exactly', '{"values":{"a":1e400}}', 'bad_payload'],
   ])('rejects %s', (_, payload, reason) => {
     expect(decode(payload)).toMatchObject({ ok: false, reason, deviceId: 'cp-1' })
   })

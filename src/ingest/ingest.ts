@@ -183,7 +183,12 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     )
     stats.rejected[refusal] = (stats.rejected[refusal] ?? 0) + batch.messages
     log.warn({ reason: refusal, deviceId: batch.deviceId, messages: batch.messages }, 'rejected')
-    refused.push({ letter, ack: () => batch.acks.forEach((ack) => ack()) })
+    refused.push({
+      letter,
+      ack: () => {
+        for (const ack of batch.acks) ack()
+      },
+    })
   }
   const acknowledge = (batch: DeviceBatch) => {
     for (const ack of batch.acks) ack()

@@ -9,7 +9,8 @@ import { badInput } from './errors.ts'
 export const LIMITS = {
   depth: 10,
   aliases: 20,
-  cost: 10_000,
+  // Armor multiplies a list's cost by its `first`: a full page of 500 devices costs ~725,000.
+  cost: 1_000_000,
   tokens: 3_000,
   bodyBytes: 256 * 1024,
 }

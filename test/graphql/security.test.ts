@@ -107,13 +107,18 @@ describe('API security', () => {
     await sub.close()
   })
 
-  it('refuses queries over the alias and token limits, saying which', async () => {
+  it('refuses queries over the alias, cost and token limits, saying which', async () => {
     const fine =
       '{ alerts { edges { node { id } } } device(id: "x") { history { edges { node { twin { sensors { name } } } } } } }'
     expect((await stack.graphql(fine)).errors).toBeUndefined()
     const aliases = `{ ${Array.from({ length: LIMITS.aliases + 1 }, (_, i) => `a${i}: deviceModels { id }`).join(' ')} }`
     expect((await stack.graphql(aliases)).errors?.[0]?.message).toMatch(
       new RegExp(`aliases.*${LIMITS.aliases}`, 'i'),
+    )
+    const costly =
+      '{ devices(first: 500) { edges { node { history(first: 500) { edges { node { twin { sensors { name } } } } } } } } }'
+    expect((await stack.graphql(costly)).errors?.[0]?.message).toMatch(
+      new RegExp(`cost limit of ${LIMITS.cost}`, 'i'),
     )
     const tokens = `{ ${Array.from({ length: LIMITS.tokens }, () => 'deviceModels { id }').join(' ')} }`
     expect((await stack.graphql(tokens)).errors?.[0]?.message).toMatch(

@@ -5,8 +5,8 @@ import { alerts } from '../../db/schema.ts'
 import type { ApiContext } from '../context.ts'
 import { badInput } from '../errors.ts'
 import { requireRole } from '../roles.ts'
+import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
-import { MAX_PAGE_SIZE } from './query.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -48,9 +48,6 @@ export const alertQueries = {
     },
     ctx: ApiContext,
   ) {
-    if (args.first < 0 || args.first > MAX_PAGE_SIZE) {
-      throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`)
-    }
     const where = args.where ?? {}
     const rows = await ctx.db
       .select()
@@ -64,12 +61,8 @@ export const alertQueries = {
         ),
       )
       .orderBy(...newestFirst)
-      .limit(args.first + 1)
-    const edges = rows.slice(0, args.first).map((node) => ({ cursor: encodeCursor(node), node }))
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
-    }
+      .limit(pageSize(args.first) + 1)
+    return connection(rows, args.first, encodeCursor)
   },
 }
 

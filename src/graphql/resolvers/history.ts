@@ -2,8 +2,8 @@ import { and, desc, eq, lt } from 'drizzle-orm'
 import { twinEvents } from '../../db/schema.ts'
 import type { ApiContext } from '../context.ts'
 import { badInput } from '../errors.ts'
+import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
-import { MAX_PAGE_SIZE } from './query.ts'
 
 /** `Device.history`: the change log, newest first, paged by version. */
 export async function history(
@@ -11,9 +11,6 @@ export async function history(
   args: { first: number; after?: string | null },
   ctx: ApiContext,
 ) {
-  if (args.first < 0 || args.first > MAX_PAGE_SIZE) {
-    throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`)
-  }
   const before = args.after ? Number.parseInt(args.after, 10) : null
   if (args.after && !Number.isInteger(before))
     throw badInput(`after "${args.after}" is not a cursor of this list`)
@@ -27,10 +24,6 @@ export async function history(
       ),
     )
     .orderBy(desc(twinEvents.version))
-    .limit(args.first + 1)
-  const edges = rows.slice(0, args.first).map((node) => ({ cursor: String(node.version), node }))
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
-  }
+    .limit(pageSize(args.first) + 1)
+  return connection(rows, args.first, (row) => String(row.version))
 }

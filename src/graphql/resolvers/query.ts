@@ -1,10 +1,8 @@
 import { and, eq } from 'drizzle-orm'
 import { devices, twins } from '../../db/schema.ts'
 import type { ApiContext } from '../context.ts'
-import { badInput } from '../errors.ts'
+import { connection, pageSize } from './connection.ts'
 import { type DeviceParent, selectDevices } from './device-row.ts'
-
-export const MAX_PAGE_SIZE = 500
 
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url')
 const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8')
@@ -24,9 +22,6 @@ export const Query = {
     },
     ctx: ApiContext,
   ) {
-    if (args.first < 0 || args.first > MAX_PAGE_SIZE) {
-      throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`)
-    }
     const { online, model, health } = args.where ?? {}
     const page = await selectDevices(ctx.db, {
       where: and(
@@ -35,12 +30,8 @@ export const Query = {
         health ? eq(twins.health, health) : undefined,
       ),
       after: args.after ? decodeCursor(args.after) : undefined,
-      limit: args.first + 1,
+      limit: pageSize(args.first) + 1,
     })
-    const edges = page.slice(0, args.first).map((node) => ({ cursor: encodeCursor(node.id), node }))
-    return {
-      edges,
-      pageInfo: { hasNextPage: page.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
-    }
+    return connection(page, args.first, (device) => encodeCursor(device.id))
   },
 }

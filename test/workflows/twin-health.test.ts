@@ -165,6 +165,46 @@ describe.each(MODES)('twin health scenarios (%s)', (mode) => {
     expect(d.power.healthReason).toMatch(/30000 .*22000/)
   })
 
+  it('calls a number STUCK while reported unchanged, and a sensor SILENT when it stops coming', async () => {
+    const stuckModel = `${model}-stuck`
+    const spec = chargePoint(stuckModel)
+    const sensors = [
+      { name: 'power', kind: 'NUMBER', min: 0, max: 22_000, stuckAfterSeconds: 60 },
+      { name: 'door', kind: 'BOOLEAN', silentAfterSeconds: 2 },
+    ]
+    await stack.graphql(UPSERT_MODEL, { input: { ...spec, sensors, rules: [] } })
+    const id = stack.deviceId('cp-stuck')
+    await register(id, stuckModel)
+    const now = Date.now()
+    await send(id, { power: 7400, door: false }, now - 120_000)
+    await send(id, { power: 7400 }, now - 30_000)
+    const sensorsOf = async () => {
+      const device = await healthOf(id)
+      return Object.fromEntries(
+        (device?.twin.sensors ?? []).map((x: { name: string }) => [x.name, x]),
+      )
+    }
+    const stuck = await waitFor(
+      async () => {
+        const x = await sensorsOf()
+        return x.power?.health === 'STUCK' && x
+      },
+      { what: 'STUCK power' },
+    )
+    expect(stuck.power.healthReason).toBe('unchanged at 7400 for 90 s while reporting (limit 60 s)')
+    // The device keeps reporting power, but door no longer comes: the twin's timer notices.
+    const silent = await waitFor(
+      async () => {
+        await send(id, { power: 7401 })
+        const x = await sensorsOf()
+        return x.door?.health === 'SILENT' && x
+      },
+      { interval: 500, what: 'SILENT door' },
+    )
+    expect(silent.door.healthReason).toMatch(/^not reported for \d+ s \(limit 2 s\)$/)
+    expect(silent.power.health).toBe('OK')
+  })
+
   it('marks a device offline on its last will, and SILENT when it stays quiet', async () => {
     const quietModel = `${model}-quiet`
     await stack.graphql(UPSERT_MODEL, { input: chargePoint(quietModel, { silentAfterSeconds: 2 }) })

@@ -1,6 +1,9 @@
+import { eq } from 'drizzle-orm'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { devices } from '../../src/db/schema.ts'
 import type { Ingest } from '../../src/ingest/ingest.ts'
+import { verifySecret } from '../../src/registry/credentials.ts'
 import { twinWorkflowId } from '../../src/workflows/messages.ts'
 import { chargePoint, REGISTER, TWIN_HEALTH, UPSERT_MODEL } from '../support/models.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
@@ -31,6 +34,19 @@ describe.each(MODES)('registry, models, desired state and history (%s)', (mode) 
       mqttUsername: id,
     })
     expect(result.data?.registerDevice.mqttPassword).toMatch(/^[\w-]{32}$/)
+    // A rotated secret replaces the old one: only the new one matches the stored hash.
+    const first = result.data?.registerDevice.mqttPassword as string
+    const rotated = await stack.graphql(
+      `mutation ($id: ID!) { rotateDeviceSecret(id: $id) { mqttUsername mqttPassword } }`,
+      { id },
+    )
+    const second = rotated.data?.rotateDeviceSecret.mqttPassword as string
+    expect(rotated.data?.rotateDeviceSecret.mqttUsername).toBe(id)
+    const [row] = await stack.database.db.select().from(devices).where(eq(devices.id, id))
+    expect(await verifySecret(second, row?.secretHash ?? '')).toBe(true)
+    expect(await verifySecret(first, row?.secretHash ?? '')).toBe(false)
+    expect(row?.secretHash).not.toContain(second)
+
     const again = await stack.graphql(REGISTER, { input: { id } })
     expect(again.errors?.[0]).toMatchObject({
       message: expect.stringContaining('already registered'),

@@ -28,6 +28,12 @@ const MUTATIONS: [string, 'operator' | 'admin', string, Record<string, unknown>]
   ],
   ['decommissionDevice', 'admin', 'mutation { decommissionDevice(id: "matrix-2") { id } }', {}],
   [
+    'rotateDeviceSecret',
+    'admin',
+    'mutation { rotateDeviceSecret(id: "matrix-1") { mqttPassword } }',
+    {},
+  ],
+  [
     'setDesired',
     'operator',
     'mutation { setDesired(deviceId: "matrix-1", patch: { a: 1 }) { version } }',

@@ -91,6 +91,18 @@ export const registryMutations = {
     return loadDevice(ctx, args.id)
   },
 
+  async rotateDeviceSecret(_: unknown, args: { id: string }, ctx: ApiContext) {
+    requireRole(ctx, 'admin')
+    const device = await loadDevice(ctx, args.id)
+    if (device.decommissionedAt) throw badInput(`device "${args.id}" is decommissioned`)
+    const password = newDeviceSecret()
+    await ctx.db
+      .update(devices)
+      .set({ secretHash: await hashSecret(password) })
+      .where(eq(devices.id, args.id))
+    return { device, mqttUsername: args.id, mqttPassword: password }
+  },
+
   /** Ends the device's twin cleanly; its telemetry and twin history stay. */
   async decommissionDevice(_: unknown, args: { id: string }, ctx: ApiContext) {
     requireRole(ctx, 'admin')

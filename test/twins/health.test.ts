@@ -117,7 +117,9 @@ describe('recordChange', () => {
   })
 
   it('judges a change plausible only after the required value within the window', () => {
-    let tracks = recordChange({}, 'door', T0, true, m)
+    // The cable was known before (its first value is never judged).
+    let tracks = recordChange({}, 'cable', T0 - s(100), 'unplugged', m)
+    tracks = recordChange(tracks, 'door', T0, true, m)
     tracks = recordChange(tracks, 'door', T0 + s(5), false, m)
     // The door was open 25 s before: plausible.
     expect(recordChange(tracks, 'cable', T0 + s(30), 'connected', m).cable?.inconsistent).toBeNull()
@@ -129,6 +131,15 @@ describe('recordChange', () => {
     // The next plausible change clears it.
     const open = recordChange(late, 'door', T0 + s(40), true, m)
     expect(recordChange(open, 'cable', T0 + s(41), 'unplugged', m).cable?.inconsistent).toBeNull()
+  })
+
+  it('does not judge the first value of a sensor, only its changes', () => {
+    const closed = recordChange({}, 'door', T0, false, m)
+    const first = recordChange(closed, 'cable', T0 + s(1), 'connected', m)
+    expect(first.cable?.inconsistent).toBeNull()
+    expect(recordChange(first, 'cable', T0 + s(2), 'unplugged', m).cable?.inconsistent).toContain(
+      'door',
+    )
   })
 
   it('counts the value in force when the window opens', () => {

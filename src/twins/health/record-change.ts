@@ -17,7 +17,8 @@ function horizonMs(sensor: string, model: DeviceModel | null): number {
 
 /**
  * Notes a change of `sensor`'s last-known value (or its first value) at ordering time `time`.
- * Called in device-time order; judges the model's consistency rules for that sensor.
+ * Called in device-time order; judges the model's consistency rules for a change (not for the
+ * first value).
  */
 export function recordChange(
   tracks: Record<string, SensorTrack>,
@@ -35,7 +36,10 @@ export function recordChange(
   const kept = values
     .slice(Math.max(0, (firstInside === -1 ? values.length : firstInside) - 1))
     .slice(-TRACK_LIMIT)
-  const rules = (model?.rules ?? []).filter((r) => r.sensor === sensor)
+  // A sensor's first value says what it is, not that it changed: a charge point that comes
+  // online with its cable plugged in and its door shut is not lying.
+  const firstValue = track.values.length === 0
+  const rules = firstValue ? [] : (model?.rules ?? []).filter((r) => r.sensor === sensor)
   const reasons = rules
     .map((r) => implausibleChange(r, time, tracks[r.requires]))
     .filter((r) => r !== null)

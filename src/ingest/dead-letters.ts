@@ -1,10 +1,10 @@
 import type { Db } from '../db/client.ts'
+import { insertInChunks } from '../db/insert-in-chunks.ts'
 import { rejectedMessages } from '../db/schema.ts'
 
 export type DeadLetter = typeof rejectedMessages.$inferInsert
 
 const PAYLOAD_LIMIT = 4096
-const ROWS_PER_INSERT = Math.floor(65_534 / 7)
 
 /** A refused message as kept for inspection: its payload as text, cut to 4 KiB. */
 export function deadLetter(
@@ -29,8 +29,5 @@ export function deadLetter(
 }
 
 /** Writes a flush's refused messages in a few multi-row inserts. */
-export async function storeDeadLetters(db: Db, letters: readonly DeadLetter[]): Promise<void> {
-  for (let i = 0; i < letters.length; i += ROWS_PER_INSERT) {
-    await db.insert(rejectedMessages).values(letters.slice(i, i + ROWS_PER_INSERT))
-  }
-}
+export const storeDeadLetters = (db: Db, letters: readonly DeadLetter[]) =>
+  insertInChunks(db, rejectedMessages, letters)

@@ -1,9 +1,7 @@
 import type { Db } from '../db/client.ts'
+import { insertInChunks } from '../db/insert-in-chunks.ts'
 import { telemetry } from '../db/schema.ts'
 import type { DeviceBatch } from './batcher.ts'
-
-/** Postgres allows 65,534 bind parameters per statement; a telemetry row takes 7. */
-const ROWS_PER_INSERT = Math.floor(65_534 / 7)
 
 /** Writes every raw reading of a flush to `telemetry`, a few multi-row inserts in all. */
 export async function storeReadings(db: Db, batches: readonly DeviceBatch[]): Promise<number> {
@@ -20,12 +18,6 @@ export async function storeReadings(db: Db, batches: readonly DeviceBatch[]): Pr
       })),
     ),
   )
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    // A message the broker re-delivered after a crash is stored once (telemetry_redelivery_idx).
-    await db
-      .insert(telemetry)
-      .values(rows.slice(i, i + ROWS_PER_INSERT))
-      .onConflictDoNothing()
-  }
+  await insertInChunks(db, telemetry, rows)
   return rows.length
 }

@@ -79,9 +79,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const killed = new AbortController()
   let wake: (() => void) | undefined
 
-  const reject = (letter: DeadLetter, ack: () => void) => {
+  /** Counts `messages` refused messages (one letter may stand for a device's whole batch). */
+  const reject = (letter: DeadLetter, ack: () => void, messages = 1) => {
     const reason = letter.reason as keyof IngestStats['rejected']
-    stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1
+    stats.rejected[reason] = (stats.rejected[reason] ?? 0) + messages
     // A flood is counted and kept, but one log line per message would be a flood of its own.
     if (reason !== 'rate_limited') {
       log.warn({ reason, topic: letter.topic, detail: letter.detail }, 'message rejected')
@@ -181,14 +182,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       },
       JSON.stringify({ readings: batch.readings, statuses: batch.statuses }),
     )
-    stats.rejected[refusal] = (stats.rejected[refusal] ?? 0) + batch.messages
-    log.warn({ reason: refusal, deviceId: batch.deviceId, messages: batch.messages }, 'rejected')
-    refused.push({
-      letter,
-      ack: () => {
-        for (const ack of batch.acks) ack()
-      },
-    })
+    const ackAll = () => {
+      for (const ack of batch.acks) ack()
+    }
+    reject(letter, ackAll, batch.messages)
   }
   const acknowledge = (batch: DeviceBatch) => {
     for (const ack of batch.acks) ack()

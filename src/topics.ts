@@ -18,7 +18,10 @@ export class Topics {
     return [`${this.root}/+/telemetry`, `${this.root}/+/status`]
   }
 
-  /** Where workers announce twin changes to every api process; devices never publish here. */
+  /**
+   * Where workers announce twin changes (change-log entries) to every api process: the broker
+   * is shared by all roles, so an api anywhere hears what a worker anywhere changed.
+   */
   twinEvents(deviceId: string): string {
     return `devtwin/events/${this.root}/${deviceId}`
   }

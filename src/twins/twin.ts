@@ -108,14 +108,11 @@ export function applyBatch(
     }
   }
 
-  let online = twin.online
-  for (const status of [...batch.statuses].sort((a, b) => a.receivedAt - b.receivedAt)) {
-    online = status.online
-  }
+  const lastStatus = [...batch.statuses].sort((a, b) => a.receivedAt - b.receivedAt).at(-1)
 
   return {
     ...twin,
-    online,
+    online: lastStatus?.online ?? twin.online,
     lastSeenAt: latest(twin.lastSeenAt, batch.lastTelemetryAt, lastOnlineReport(batch.statuses)),
     sensors,
     clockSkew,

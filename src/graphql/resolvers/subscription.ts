@@ -1,6 +1,6 @@
 import { filter, map, pipe } from 'graphql-yoga'
-import type { TwinEvent } from '../../events/twin-events.ts'
 import { decodeMessage } from '../../ingest/decode.ts'
+import type { TwinChange } from '../../twins/change.ts'
 import type { ApiContext } from '../context.ts'
 
 /** Readings as the `telemetry` subscription delivers them: one per sensor value. */
@@ -17,9 +17,9 @@ export const Subscription = {
     subscribe: (_: unknown, args: { deviceId: string }, ctx: ApiContext) =>
       pipe(
         ctx.hub.listen(ctx.topics.twinEvents(args.deviceId)),
-        map((payload) => JSON.parse(payload.toString('utf8')) as TwinEvent),
+        map((payload) => JSON.parse(payload.toString('utf8')) as TwinChange),
       ),
-    resolve: (event: TwinEvent) => event,
+    resolve: (event: TwinChange) => event,
   },
 
   // Live telemetry comes straight from the device's topic on the broker: it need not wait for

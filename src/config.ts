@@ -16,6 +16,12 @@ const schema = z.object({
     .number()
     .pipe(z.union([z.literal(4), z.literal(5)]))
     .optional(),
+  /**
+   * devtwin's own MQTT account (ingest, worker, api). Required by a broker that authenticates,
+   * as the shipped Mosquitto config does; the embedded broker makes up a password when unset.
+   */
+  DEVTWIN_MQTT_USERNAME: z.string().min(1).default('devtwin'),
+  DEVTWIN_MQTT_PASSWORD: z.string().optional(),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_NAMESPACE: z.string().default('default'),

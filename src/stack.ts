@@ -12,6 +12,8 @@ import { TopicHub } from './events/topic-hub.ts'
 import { createApi, listenApi } from './graphql/server.ts'
 import { type Ingest, startIngest } from './ingest/ingest.ts'
 import type { Logger } from './log.ts'
+import { newSecret } from './registry/credentials.ts'
+import { findDeviceCredentials } from './registry/device-credentials.ts'
 import { Topics } from './topics.ts'
 import { installTemporalRuntime, startWorker } from './worker.ts'
 
@@ -75,13 +77,6 @@ export async function startStack({
       temporalUiUrl = server.uiUrl
     }
 
-    let mqttUrl = config.MQTT_URL
-    if (!mqttUrl) {
-      const broker = await startBroker(config.MQTT_PORT, '0.0.0.0')
-      stops.push(broker.close)
-      mqttUrl = `mqtt://127.0.0.1:${config.MQTT_PORT}`
-    }
-
     const topics = new Topics(config.DEVTWIN_TOPIC_ROOT)
     const database = await openDatabase({
       url: config.DATABASE_URL,
@@ -89,10 +84,31 @@ export async function startStack({
     })
     stops.push(database.close)
 
+    // devtwin's own MQTT account; the embedded broker takes a made-up password when none is set.
+    const service = {
+      username: config.DEVTWIN_MQTT_USERNAME,
+      password: config.DEVTWIN_MQTT_PASSWORD ?? (config.MQTT_URL ? undefined : newSecret()),
+    }
+    let mqttUrl = config.MQTT_URL
+    if (!mqttUrl) {
+      const broker = await startBroker(config.MQTT_PORT, '0.0.0.0', {
+        service: { username: service.username, password: service.password ?? '' },
+        findDevice: (id) => findDeviceCredentials(database.db, id),
+        autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
+        topicRoot: config.DEVTWIN_TOPIC_ROOT,
+        log: log.child({ role: 'broker' }),
+      })
+      stops.push(broker.close)
+      mqttUrl = `mqtt://127.0.0.1:${config.MQTT_PORT}`
+    }
+    // A broker that lets anyone in (the machine's Mosquitto in development) gets no username.
+    const credentials = service.password === undefined ? {} : service
+
     const serviceMqtt = async (name: string): Promise<MqttClient> => {
       const client = await mqtt.connectAsync(mqttUrl, {
         clientId: `devtwin-${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
         reconnectPeriod: 1000,
+        ...credentials,
       })
       stops.push(() => client.endAsync())
       return client
@@ -124,6 +140,7 @@ export async function startStack({
           url: mqttUrl,
           clientId: config.DEVTWIN_INGEST_CLIENT_ID,
           protocolVersion: config.MQTT_PROTOCOL_VERSION ?? (config.MQTT_URL ? 5 : 4),
+          ...credentials,
         },
         db: database.db,
         temporal: await temporalClient(),

@@ -1,9 +1,14 @@
 import { createServer } from 'node:net'
 import { Aedes } from 'aedes'
+import { type BrokerAuthOptions, protectBroker } from './broker-auth.ts'
 
-/** The embedded MQTT broker (aedes, MQTT 3.1.1) for `npm run dev` and tests. */
-export async function startBroker(port: number, host = '127.0.0.1') {
+/**
+ * The embedded MQTT broker (aedes, MQTT 3.1.1) for `npm run dev` and tests; with `auth`, it
+ * authenticates devices and holds each to its own topics.
+ */
+export async function startBroker(port: number, host = '127.0.0.1', auth?: BrokerAuthOptions) {
   const broker = await Aedes.createBroker()
+  if (auth) protectBroker(broker, auth)
   const server = createServer(broker.handle)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -154,7 +154,12 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
   it('loses nothing when it crashes holding unacknowledged messages', async () => {
     const clientId = `crash-test-${stack.deviceId()}`
     const options = {
-      mqtt: { url: stack.mqttUrl, clientId, protocolVersion: mode === 'services' ? 5 : 4 } as const,
+      mqtt: {
+        url: stack.mqttUrl,
+        clientId,
+        protocolVersion: mode === 'services' ? 5 : 4,
+        ...stack.serviceCredentials,
+      } as const,
       db: stack.database.db,
       temporal: stack.temporal,
       taskQueue: stack.config.DEVTWIN_TASK_QUEUE,

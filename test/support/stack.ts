@@ -46,7 +46,11 @@ export async function startTestStack(
     PORT: String(await freePort()),
     ...(mode === 'services'
       ? { MQTT_URL: SERVICES.mqttUrl, DATABASE_URL: database?.url ?? '' }
-      : { MQTT_PORT: String(await freePort()) }),
+      : {
+          MQTT_PORT: String(await freePort()),
+          // devtwin's own account on the embedded broker, for tests that connect as the service.
+          DEVTWIN_MQTT_PASSWORD: `service-${unique()}`,
+        }),
     ...opts.env,
   }
   const config = loadConfig(env)
@@ -56,7 +60,15 @@ export async function startTestStack(
     log: log.child({ test: mode }),
     workflowBundlePath: inject('workflowBundlePath'),
   })
-  const device: MqttClient = await mqtt.connectAsync(stack.mqttUrl, { clientId: `sim-${unique()}` })
+  // devtwin's own MQTT account, where the broker asks for one.
+  const serviceCredentials = env.DEVTWIN_MQTT_PASSWORD
+    ? { username: config.DEVTWIN_MQTT_USERNAME, password: env.DEVTWIN_MQTT_PASSWORD }
+    : {}
+  // Publishes for any device.
+  const device: MqttClient = await mqtt.connectAsync(stack.mqttUrl, {
+    clientId: `sim-${unique()}`,
+    ...serviceCredentials,
+  })
   const connection = await Connection.connect({ address: stack.temporalAddress })
   const token = (role: Role = 'admin', sub = 'tester') => mintToken(JWT_SECRET, { sub, role })
   const adminToken = await token()
@@ -69,6 +81,8 @@ export async function startTestStack(
     /** A Temporal client of the test's own, to look at twins as an operator would. */
     temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     env,
+    /** MQTT options of devtwin's own account, for tests that start a role's parts themselves. */
+    serviceCredentials,
     /** A device id no other test (or test run) uses. */
     deviceId: (name = 'dev') => `${name}-${unique()}`,
     publish: (topic: string, payload: unknown, qos: 0 | 1 = 1) =>

@@ -17,7 +17,7 @@ describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
   afterAll(() => stack?.close())
 
   const worker = async () => {
-    const client = await mqtt.connectAsync(stack.mqttUrl)
+    const client = await mqtt.connectAsync(stack.mqttUrl, stack.serviceCredentials)
     const started = await startWorker({
       address: stack.temporalAddress,
       namespace: stack.config.TEMPORAL_NAMESPACE,

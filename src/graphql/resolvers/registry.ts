@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { devices } from '../../db/schema.ts'
 import { DEVICE_ID } from '../../ingest/device-id.ts'
-import { hashSecret, newDeviceSecret } from '../../registry/credentials.ts'
+import { hashSecret, newSecret } from '../../registry/credentials.ts'
 import { decommissionTwin, sendModel } from '../../workflows/client.ts'
 import type { ApiContext } from '../context.ts'
 import { apiError, badInput } from '../errors.ts'
@@ -58,7 +58,7 @@ export const registryMutations = {
         `device "${id}" is already registered${existing.decommissionedAt ? ' (decommissioned)' : ''}`,
       )
     }
-    const password = newDeviceSecret()
+    const password = newSecret()
     const row = {
       id,
       modelId: fields.modelId ?? null,
@@ -95,7 +95,7 @@ export const registryMutations = {
     requireRole(ctx, 'admin')
     const device = await loadDevice(ctx, args.id)
     if (device.decommissionedAt) throw badInput(`device "${args.id}" is decommissioned`)
-    const password = newDeviceSecret()
+    const password = newSecret()
     await ctx.db
       .update(devices)
       .set({ secretHash: await hashSecret(password) })

@@ -1,0 +1,190 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../../src/embedded/ports.ts'
+import { hashSecret, newSecret } from '../../src/registry/credentials.ts'
+import { REGISTER } from '../support/models.ts'
+import { startTestStack, type TestStack } from '../support/stack.ts'
+import { waitFor } from '../support/wait.ts'
+
+const repo = new URL('../../', import.meta.url).pathname
+const SERVICE_USER = 'devtwin'
+
+/**
+ * The shipped mosquitto/mosquitto.conf and mosquitto/acl, run by the machine's Mosquitto with
+ * only its port and file locations moved, and the password file `npm run mqtt:passwords` writes.
+ */
+function mosquittoConfig(dir: string, port: number): string {
+  const moved: Record<string, string> = {
+    listener: `listener ${port} 127.0.0.1`,
+    password_file: `password_file ${join(dir, 'passwords')}`,
+    acl_file: `acl_file ${join(repo, 'mosquitto/acl')}`,
+    persistence_location: `persistence_location ${dir}/`,
+  }
+  const lines = readFileSync(join(repo, 'mosquitto/mosquitto.conf'), 'utf8')
+    .split('\n')
+    .map((line) => moved[line.split(' ')[0] ?? ''] ?? line)
+  // Run as root, Mosquitto would drop to its own user, which may not read the test's files.
+  if (process.getuid?.() === 0) lines.push('user root')
+  return lines.join('\n')
+}
+
+describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
+  let stack: TestStack
+  let broker: ChildProcess
+  let dir: string
+  let url: string
+  const servicePassword = newSecret()
+  const clients: MqttClient[] = []
+  const connect = async (opts: IClientOptions) => {
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      ...opts,
+    })
+    clients.push(client)
+    return client
+  }
+  const refusal = (opts: IClientOptions) =>
+    connect(opts).then(
+      () => 'connected',
+      (error: Error) => error.message,
+    )
+  const asService = (clientId: string) =>
+    connect({ clientId, username: SERVICE_USER, password: servicePassword })
+
+  /** Registers a device, exports the password file with the CLI and reloads Mosquitto. */
+  const register = async (name: string) => {
+    const id = stack.deviceId(name)
+    const result = await stack.graphql(REGISTER, { input: { id } })
+    const password = result.data?.registerDevice.mqttPassword as string
+    const cli = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/mqtt-passwords.ts', '--out', join(dir, 'passwords')],
+      {
+        cwd: repo,
+        env: {
+          ...process.env,
+          DATABASE_URL: stack.env.DATABASE_URL,
+          DEVTWIN_MQTT_PASSWORD: servicePassword,
+        },
+        stdio: 'inherit',
+      },
+    )
+    expect((await once(cli, 'exit'))[0]).toBe(0)
+    broker.kill('SIGHUP')
+    await waitFor(
+      () =>
+        refusal({ clientId: `${id}-probe`, username: id, password }).then((r) => r === 'connected'),
+      { what: `Mosquitto to know ${id}` },
+    )
+    return { id, password }
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'devtwin-mosquitto-'))
+    const port = await freePort()
+    url = `mqtt://127.0.0.1:${port}`
+    writeFileSync(join(dir, 'passwords'), `${SERVICE_USER}:${await hashSecret(servicePassword)}\n`)
+    writeFileSync(join(dir, 'mosquitto.conf'), mosquittoConfig(dir, port))
+    broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' })
+    await waitFor(() => asService('probe').then(() => true), { what: 'Mosquitto to start' })
+    stack = await startTestStack('services', {
+      env: {
+        MQTT_URL: url,
+        DEVTWIN_MQTT_USERNAME: SERVICE_USER,
+        DEVTWIN_MQTT_PASSWORD: servicePassword,
+        // The shipped ACL file is written for the contract's root.
+        DEVTWIN_TOPIC_ROOT: 'devices',
+      },
+    })
+  })
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)))
+  })
+  afterAll(async () => {
+    await stack?.close()
+    if (broker && broker.exitCode === null) {
+      broker.kill('SIGTERM')
+      await once(broker, 'exit')
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('carries a registered device’s telemetry to its twin', async () => {
+    const device = await register('mq')
+    const client = await connect({
+      clientId: device.id,
+      username: device.id,
+      password: device.password,
+    })
+    await client.publishAsync(
+      stack.topics.device(device.id, 'telemetry'),
+      JSON.stringify({ values: { temperature: 19.5 } }),
+      { qos: 1 },
+    )
+    await waitFor(
+      async () =>
+        (await stack.graphql(`query ($id: ID!) { device(id: $id) { twin { reported } } }`, device))
+          .data?.device?.twin.reported?.temperature === 19.5,
+      { what: 'the reading in the twin' },
+    )
+  })
+
+  it('refuses anonymous clients, wrong secrets and unknown devices', async () => {
+    const device = await register('mq-refused')
+    expect(await refusal({ clientId: 'anon' })).toMatch(/not authorized|bad user name/i)
+    expect(await refusal({ clientId: device.id, username: device.id, password: 'guess' })).toMatch(
+      /not authorized|bad user name/i,
+    )
+    expect(await refusal({ clientId: 'who', username: 'who', password: 'x' })).toMatch(
+      /not authorized|bad user name/i,
+    )
+  })
+
+  it('holds each device to its own topics', async () => {
+    const device = await register('mq-acl')
+    const victim = await register('mq-victim')
+    const service = await asService(`svc-${device.id}`)
+    const heard: string[] = []
+    service.on('message', (topic) => heard.push(topic))
+    await service.subscribeAsync('devices/+/+', { qos: 1 })
+
+    const client = await connect({
+      clientId: device.id,
+      username: device.id,
+      password: device.password,
+    })
+    // Mosquitto grants any filter but delivers only what the ACL allows to be read.
+    const received: string[] = []
+    client.on('message', (topic) => received.push(topic))
+    const own = stack.topics.device(device.id, 'commands')
+    for (const filter of [stack.topics.device(victim.id, 'commands'), 'devtwin/#', own]) {
+      await client.subscribeAsync(filter, { qos: 1 })
+    }
+    await service.publishAsync(stack.topics.device(victim.id, 'commands'), '{}', { qos: 1 })
+    await service.publishAsync('devtwin/events/devices/x', '{}', { qos: 1 })
+    await service.publishAsync(own, '{}', { qos: 1 })
+    await waitFor(() => received.includes(own), { what: 'the device’s own command' })
+    expect(received).toEqual([own])
+
+    // MQTT v5: Mosquitto answers a refused publish with PUBACK "Not authorized".
+    for (const kind of ['telemetry', 'commands'] as const) {
+      await expect(
+        client.publishAsync(stack.topics.device(victim.id, kind), '{"values":{}}', { qos: 1 }),
+      ).rejects.toThrow(/not authorized/i)
+    }
+    await client.publishAsync(stack.topics.device(device.id, 'acks'), '{}', { qos: 1 })
+    await waitFor(() => heard.includes(stack.topics.device(device.id, 'acks')), {
+      what: 'the allowed publish',
+    })
+    // (the service's own command to the victim above is the only message on its topics)
+    expect(heard.filter((t) => t.includes(victim.id))).toEqual([
+      stack.topics.device(victim.id, 'commands'),
+    ])
+  })
+})

@@ -1,3 +1,4 @@
+import type { CommandAck } from './commands.ts'
 import type { Reading, StatusReport } from './reading.ts'
 
 /**
@@ -8,6 +9,8 @@ import type { Reading, StatusReport } from './reading.ts'
 export interface TwinBatch {
   readings: Reading[]
   statuses: StatusReport[]
+  /** The device's answers to commands, in receive order (absent in batches of older ingests). */
+  acks?: CommandAck[]
   /** MQTT messages this batch stands for, compacted or not. */
   messages: number
   /** Receive time of the newest telemetry message in the batch (null if it had none). */

@@ -6,7 +6,7 @@ export interface TwinChange {
   deviceId: string
   version: number
   at: number
-  /** What kind of change made this version: reported, online, health, desired, model. */
+  /** What kind of change made this version: reported, online, health, desired, model, reservation. */
   kind: string
   /** Field → before and after, e.g. `reported.temperature`, `online`, `health`. */
   changes: Record<string, { from: unknown; to: unknown }>
@@ -43,6 +43,7 @@ export function describeChange(before: TwinState, after: TwinState, at: number):
   }
   note('desired', 'desired', before.desired, after.desired)
   note('model', 'model', before.modelId, after.modelId)
+  note('reservation', 'reservation', shownReservation(before), shownReservation(after))
   if (kinds.size === 0) return null
   return {
     deviceId: after.deviceId,
@@ -53,6 +54,10 @@ export function describeChange(before: TwinState, after: TwinState, at: number):
     twin: after,
   }
 }
+
+/** What a reader sees of the reservation: who holds it, until when, and how it ended. */
+const shownReservation = ({ reservation: r }: TwinState) =>
+  r ? { id: r.id, holder: r.holder, status: r.status, expiresAt: r.expiresAt } : null
 
 const valueIn = (twin: TwinState, sensor: string): SensorValue | undefined =>
   twin.sensors[sensor]?.value

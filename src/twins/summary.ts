@@ -1,3 +1,4 @@
+import { isTerminal } from './commands.ts'
 import { delta } from './desired.ts'
 import type { TwinState } from './twin.ts'
 
@@ -19,6 +20,12 @@ export function describeTwin(twin: TwinState): string {
       : `last seen ${new Date(twin.lastSeenAt).toISOString()}`,
   ]
   if (pending > 0) parts.push(`${pending} desired not yet reported`)
+  const r = twin.reservation
+  if (r?.status === 'ACTIVE') {
+    parts.push(`reserved by ${r.holder} until ${new Date(r.expiresAt).toISOString()}`)
+  }
+  const open = twin.commands.filter((c) => !isTerminal(c.status)).length
+  if (open > 0) parts.push(`${open} command${open === 1 ? '' : 's'} pending`)
   if (twin.clockSkew) parts.push('device clock ahead, not trusted')
   return parts.join(' · ')
 }

@@ -1,8 +1,10 @@
 import type { TwinBatch } from './batch.ts'
+import { applyAck, type Command } from './commands.ts'
 import type { DesiredDocument } from './desired.ts'
 import { type Health, type HealthReport, recordChange, type SensorTrack } from './health/index.ts'
 import type { DeviceModel } from './model.ts'
 import { type Reading, redeliveryKey, type SensorValue, type StatusReport } from './reading.ts'
+import type { Reservation } from './reservations.ts'
 
 export interface SensorState {
   value: SensorValue
@@ -44,6 +46,10 @@ export interface TwinState {
   /** What the health detectors remember of each sensor between batches. */
   tracks: Record<string, SensorTrack>
   desired: DesiredDocument | null
+  /** Open commands and the newest finished ones (see commands.ts). */
+  commands: Command[]
+  /** The latest reservation, active or ended; null when there never was one. */
+  reservation: Reservation | null
 }
 
 /** How many re-delivery keys a twin remembers: a broker re-delivers recent messages only. */
@@ -66,6 +72,8 @@ export function newTwin(deviceId: string): TwinState {
     sensorHealth: {},
     tracks: {},
     desired: null,
+    commands: [],
+    reservation: null,
   }
 }
 
@@ -108,6 +116,7 @@ export function applyBatch(
     }
   }
 
+  const commands = (batch.acks ?? []).reduce(applyAck, twin.commands)
   const lastStatus = [...batch.statuses].sort((a, b) => a.receivedAt - b.receivedAt).at(-1)
 
   return {
@@ -119,6 +128,7 @@ export function applyBatch(
     recentKeys: recentKeys.slice(-RECENT_KEYS_LIMIT),
     clock,
     tracks,
+    commands,
   }
 }
 

@@ -15,7 +15,7 @@ export class Topics {
 
   /** What ingest subscribes to. */
   get ingest(): string[] {
-    return [`${this.root}/+/telemetry`, `${this.root}/+/status`]
+    return [`${this.root}/+/telemetry`, `${this.root}/+/status`, `${this.root}/+/acks`]
   }
 
   /**
@@ -29,6 +29,11 @@ export class Topics {
   /** Where workers announce alerts raised and cleared; `+` for every device. */
   alerts(deviceId: string): string {
     return `devtwin/alerts/${this.root}/${deviceId}`
+  }
+
+  /** Where workers announce each change of a command's status; `+` for every device. */
+  commandUpdates(deviceId: string): string {
+    return `devtwin/commands/${this.root}/${deviceId}`
   }
 
   /** `{root}/{id}/{kind}` → its parts, or null for any other topic. */

@@ -3,7 +3,9 @@ import type { Db } from '../db/client.ts'
 import type { Topics } from '../topics.ts'
 import { loadDevice } from './load-device.ts'
 import { persistTwin } from './persist-twin.ts'
+import { publishCommand } from './publish-command.ts'
 import { publishDesired } from './publish-desired.ts'
+import { storeRecords } from './store-records.ts'
 
 export interface ActivityDeps {
   db: Db
@@ -16,6 +18,8 @@ export const createActivities = (deps: ActivityDeps) => ({
   loadDevice: loadDevice(deps),
   persistTwin: persistTwin(deps),
   publishDesired: publishDesired(deps),
+  publishCommand: publishCommand(deps),
+  storeRecords: storeRecords(deps),
 })
 
 export type Activities = ReturnType<typeof createActivities>

@@ -7,8 +7,10 @@ import type { AlertChange } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
 import type { TwinState } from '../twins/twin.ts'
 import { storeAlerts } from './store-alerts.ts'
+import { storeCommands, storeReservations } from './store-commands.ts'
+import type { TwinRecords } from './store-records.ts'
 
-export interface PersistTwinInput {
+export interface PersistTwinInput extends TwinRecords {
   twin: TwinState
   /** Change-log entries since the last write, oldest first: one per version. */
   changes: TwinChange[]
@@ -17,13 +19,14 @@ export interface PersistTwinInput {
 }
 
 /**
- * Writes the twin's snapshot, its new change-log entries and alerts to Postgres in one
- * transaction, then announces them to `twinChanged` and `alerts` subscribers. A write never replaces a newer snapshot (a retried or
- * slow write carries an older revision), and a retried entry is stored once.
+ * Writes the twin's snapshot, its new change-log entries, alerts, commands and reservations to
+ * Postgres in one transaction, then announces them to `twinChanged`, `alerts` and
+ * `commandUpdated` subscribers. A write never replaces a newer snapshot (a retried or slow write
+ * carries an older revision), and a retried entry is stored once.
  */
 export const persistTwin =
   (deps: { db: Db; mqtt: MqttClient; topics: Topics }) =>
-  async ({ twin, changes, alerts }: PersistTwinInput): Promise<void> => {
+  async ({ twin, changes, alerts, ...records }: PersistTwinInput): Promise<void> => {
     const row = {
       deviceId: twin.deviceId,
       version: twin.version,
@@ -50,10 +53,15 @@ export const persistTwin =
           .values(changes.map((c) => ({ ...c, at: new Date(c.at) })))
           .onConflictDoNothing()
       }
+      await storeCommands(tx, records.commands)
+      await storeReservations(tx, records.reservations)
       return storeAlerts(tx, alerts)
     })
     const publish = (topic: string, payload: unknown) =>
       deps.mqtt.publishAsync(topic, JSON.stringify(payload), { qos: 0 })
     for (const change of changes) await publish(deps.topics.twinEvents(twin.deviceId), change)
     for (const alert of alertRows) await publish(deps.topics.alerts(twin.deviceId), alert)
+    for (const command of records.commands) {
+      await publish(deps.topics.commandUpdates(twin.deviceId), command)
+    }
   }

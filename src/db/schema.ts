@@ -14,8 +14,10 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 import type { TwinChange } from '../twins/change.ts'
+import type { CommandStatus } from '../twins/commands.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import type { SensorValue } from '../twins/reading.ts'
+import type { Reservation } from '../twins/reservations.ts'
 import type { TwinState } from '../twins/twin.ts'
 
 const ms = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
@@ -137,4 +139,65 @@ export const telemetry = pgTable(
       .on(t.deviceId, t.sensor, t.seq, t.deviceTime)
       .where(sql`${t.seq} is not null and ${t.deviceTime} is not null`),
   ],
+)
+
+/** Every command sent through a twin, at its newest state (see src/twins/commands.ts). */
+export const commands = pgTable(
+  'commands',
+  {
+    id: uuid('id').primaryKey(),
+    deviceId: text('device_id').notNull(),
+    name: text('name').notNull(),
+    args: jsonb('args'),
+    status: text('status').$type<CommandStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    maxAttempts: integer('max_attempts').notNull(),
+    timeoutSeconds: integer('timeout_seconds').notNull(),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+    result: jsonb('result'),
+    error: text('error'),
+    idempotencyKey: text('idempotency_key'),
+    requestedBy: text('requested_by').notNull(),
+    reservationId: uuid('reservation_id'),
+    revision: integer('revision').notNull(),
+  },
+  (t) => [
+    index('commands_device_created_idx').on(t.deviceId, t.createdAt.desc(), t.id),
+    uniqueIndex('commands_idempotency_idx')
+      .on(t.deviceId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+  ],
+)
+
+/** Each status change of each command: the state machine's audit trail. */
+export const commandEvents = pgTable(
+  'command_events',
+  {
+    commandId: uuid('command_id').notNull(),
+    /** Position in the command's trail (0 = created). */
+    seq: integer('seq').notNull(),
+    status: text('status').$type<CommandStatus>().notNull(),
+    attempt: integer('attempt').notNull(),
+    at: ms('at').notNull(),
+    error: text('error'),
+  },
+  (t) => [primaryKey({ columns: [t.commandId, t.seq] })],
+)
+
+/** Every reservation, at its newest state (see src/twins/reservations.ts). */
+export const reservations = pgTable(
+  'reservations',
+  {
+    id: uuid('id').primaryKey(),
+    deviceId: text('device_id').notNull(),
+    holder: text('holder').notNull(),
+    status: text('status').$type<Reservation['status']>().notNull(),
+    createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+    releasedAt: ms('released_at'),
+    revision: integer('revision').notNull(),
+  },
+  (t) => [index('reservations_device_idx').on(t.deviceId, t.createdAt.desc())],
 )

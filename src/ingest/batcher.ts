@@ -1,4 +1,5 @@
 import { compactReadings, type TwinBatch } from '../twins/batch.ts'
+import type { CommandAck } from '../twins/commands.ts'
 import type { Reading, StatusReport } from '../twins/reading.ts'
 
 /** One device's messages gathered during one coalescing window, with their MQTT acks. */
@@ -6,6 +7,7 @@ export interface DeviceBatch {
   deviceId: string
   readings: Reading[]
   statuses: StatusReport[]
+  commandAcks: CommandAck[]
   messages: number
   lastTelemetryAt: number | null
   acks: (() => void)[]
@@ -34,6 +36,10 @@ export class Batcher {
     this.#batchFor(deviceId, ack).statuses.push(status)
   }
 
+  addCommandAck(deviceId: string, commandAck: CommandAck, ack: () => void): void {
+    this.#batchFor(deviceId, ack).commandAcks.push(commandAck)
+  }
+
   drain(): DeviceBatch[] {
     const batches = [...this.#pending.values()]
     this.#pending.clear()
@@ -44,7 +50,15 @@ export class Batcher {
   #batchFor(deviceId: string, ack: () => void): DeviceBatch {
     let batch = this.#pending.get(deviceId)
     if (!batch) {
-      batch = { deviceId, readings: [], statuses: [], messages: 0, lastTelemetryAt: null, acks: [] }
+      batch = {
+        deviceId,
+        readings: [],
+        statuses: [],
+        commandAcks: [],
+        messages: 0,
+        lastTelemetryAt: null,
+        acks: [],
+      }
       this.#pending.set(deviceId, batch)
     }
     batch.messages++
@@ -59,6 +73,7 @@ export function toTwinBatch(batch: DeviceBatch): TwinBatch {
   return {
     readings: compactReadings(batch.readings),
     statuses: batch.statuses,
+    acks: batch.commandAcks,
     messages: batch.messages,
     lastTelemetryAt: batch.lastTelemetryAt,
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Topics } from '../topics.ts'
+import type { CommandAck } from '../twins/commands.ts'
 import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
 
 const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()], {
@@ -32,11 +33,19 @@ const readingsSchema = z.array(readingSchema).min(1).max(10_000)
 
 const statusSchema = z.object({ online: z.boolean() })
 
+const ackSchema = z.strictObject({
+  id: z.string().min(1).max(100),
+  status: z.enum(['accepted', 'succeeded', 'failed', 'rejected']),
+  result: z.json().optional(),
+  error: z.string().max(1000).nullable().optional(),
+})
+
 export type RejectReason = 'bad_topic' | 'too_large' | 'bad_json' | 'bad_payload'
 
 export type Decoded =
   | { ok: true; kind: 'telemetry'; deviceId: string; readings: Reading[] }
   | { ok: true; kind: 'status'; deviceId: string; status: StatusReport }
+  | { ok: true; kind: 'ack'; deviceId: string; ack: CommandAck }
   | { ok: false; reason: RejectReason; message: string; deviceId?: string }
 
 export interface DecodeOptions {
@@ -47,7 +56,10 @@ export interface DecodeOptions {
 
 const defaultTopics = new Topics()
 
-/** Checks one MQTT message against the contract (§1) and turns it into readings or a status. */
+/**
+ * Checks one MQTT message against the contract (§1) and turns it into readings, a status or a
+ * command ack.
+ */
 export function decodeMessage(
   topic: string,
   payload: Uint8Array,
@@ -55,7 +67,7 @@ export function decodeMessage(
   limits: DecodeOptions,
 ): Decoded {
   const parsed = (limits.topics ?? defaultTopics).parse(topic)
-  if (!parsed || (parsed.kind !== 'telemetry' && parsed.kind !== 'status')) {
+  if (!parsed || !['telemetry', 'status', 'acks'].includes(parsed.kind)) {
     return { ok: false, reason: 'bad_topic', message: `not a device topic: ${topic.slice(0, 200)}` }
   }
   const { deviceId, kind } = parsed
@@ -72,7 +84,17 @@ export function decodeMessage(
   if (kind === 'status') {
     const status = statusSchema.safeParse(json)
     if (!status.success) return invalid(status.error, deviceId)
-    return { ok: true, kind, deviceId, status: { online: status.data.online, receivedAt } }
+    return {
+      ok: true,
+      kind: 'status',
+      deviceId,
+      status: { online: status.data.online, receivedAt },
+    }
+  }
+  if (kind === 'acks') {
+    const ack = ackSchema.safeParse(json)
+    if (!ack.success) return invalid(ack.error, deviceId)
+    return { ok: true, kind: 'ack', deviceId, ack: { ...ack.data, receivedAt } }
   }
   // A device flushing buffered data sends an array; checked apart so errors point at the reading.
   const telemetry = Array.isArray(json)
@@ -81,7 +103,7 @@ export function decodeMessage(
   if (!telemetry.success) return invalid(telemetry.error, deviceId)
   const raw = Array.isArray(telemetry.data) ? telemetry.data : [telemetry.data]
   const readings = raw.map((r) => toReading(r, receivedAt, limits.maxClockSkewMs))
-  return { ok: true, kind, deviceId, readings }
+  return { ok: true, kind: 'telemetry', deviceId, readings }
 }
 
 function invalid(error: z.ZodError, deviceId: string): Decoded {

@@ -119,7 +119,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       return
     }
     if (message.kind === 'telemetry') batcher.addReadings(message.deviceId, message.readings, ack)
-    else batcher.addStatus(message.deviceId, message.status, ack)
+    else if (message.kind === 'status') batcher.addStatus(message.deviceId, message.status, ack)
+    else batcher.addCommandAck(message.deviceId, message.ack, ack)
     wake?.()
   })
   client.connect()

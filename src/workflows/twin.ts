@@ -3,34 +3,70 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow'
 import type { Activities } from '../activities/index.ts'
 import { type AlertChange, alertChanges } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
+import {
+  type Command,
+  type CommandRequest,
+  cancelCommand,
+  changedCommands,
+  commandForKey,
+  newCommand,
+  refuseCancel,
+  refuseCommandRequest,
+  refuseRepeat,
+} from '../twins/commands.ts'
 import { applyDesiredPatch, refuseDesiredPatch } from '../twins/desired.ts'
 import type { DeviceModel } from '../twins/model.ts'
+import {
+  activeReservation,
+  extendReservation,
+  type Reservation,
+  refuseCommandHolder,
+  refuseReservation,
+  refuseReservationChange,
+  releaseReservation,
+  reserve,
+} from '../twins/reservations.ts'
 import { step } from '../twins/step.ts'
 import { describeTwin } from '../twins/summary.ts'
 import { applyBatch, newTwin, type TwinState } from '../twins/twin.ts'
 import {
   batchSignal,
+  cancelCommandUpdate,
   decommissionSignal,
+  extendReservationUpdate,
   modelSignal,
+  releaseUpdate,
+  reserveUpdate,
+  sendCommandUpdate,
   setDesiredUpdate,
   stateQuery,
 } from './messages.ts'
-import { DEVICE_MODEL, TWIN_HEALTH, TWIN_ONLINE } from './search-attributes.ts'
+import { DEVICE_MODEL, TWIN_HEALTH, TWIN_ONLINE, TWIN_RESERVED } from './search-attributes.ts'
 
+const retry = { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' }
 // Local activities run in the worker that holds the twin, with no task-queue round trip, and
-// leave one marker event in history instead of three.
-const { loadDevice, persistTwin, publishDesired } = proxyLocalActivities<Activities>({
+// leave one marker event in history instead of three. Only the main loop runs them, one
+// coroutine: local activities running at once from an update handler and the loop complete in
+// an order that replay does not reproduce (a nondeterminism error).
+const { loadDevice, persistTwin, publishCommand } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+  retry,
+})
+// What update handlers wait for runs as regular activities, ordered by their own history events.
+const { publishDesired, storeRecords } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry,
 })
 
 /**
@@ -47,9 +83,22 @@ export interface TwinWorkflowInput {
   model?: DeviceModel | null
   /** Revision of `twin` already in Postgres, when the previous run could not write the last. */
   persistedRevision?: number
-  /** Change-log entries and alert changes the previous run had not written yet. */
+  /** Change-log entries, alert changes and records the previous run had not written yet. */
   changes?: TwinChange[]
   alerts?: AlertChange[]
+  commands?: Command[]
+  reservations?: Reservation[]
+  /** Command attempts the previous run had not published yet. */
+  outbox?: Command[]
+}
+
+/** A refusal from the core, as the typed failure an update's caller receives. */
+const refused = (refusal: { code: string; message: string }) =>
+  ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true })
+
+/** Throws a core refusal, for update validators. */
+const check = (refusal: { code: string; message: string } | null) => {
+  if (refusal) throw refused(refusal)
 }
 
 /**
@@ -59,14 +108,17 @@ export interface TwinWorkflowInput {
  * no message (silence, the end of a flapping quiet period).
  */
 export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
-  let twin = input.twin ?? newTwin(input.deviceId)
+  // Twins carried over from before commands and reservations existed get none.
+  let twin: TwinState = { ...newTwin(input.deviceId), ...input.twin }
   let model = input.model ?? null
   let decommissioned = false
+  let isRegistered = false
   // A first run learns its model from the registry. Handlers are set before that (a signal or
   // update must find its handler in the first activation) and wait for it, in arrival order.
   const registered = (
     input.model === undefined ? loadDevice(input.deviceId) : Promise.resolve(null)
   ).then((r) => {
+    isRegistered = true
     model = r ? r.model : model
     // Decommissioned before its twin started (ingest raced the registry): apply, write, end.
     decommissioned ||= r?.decommissioned ?? false
@@ -74,18 +126,35 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   let persistedRevision = input.persistedRevision ?? twin.revision
   let changes: TwinChange[] = input.changes ?? []
   let alerts: AlertChange[] = input.alerts ?? []
+  let commands: Command[] = input.commands ?? []
+  let reservations: Reservation[] = input.reservations ?? []
+  const outbox: Command[] = input.outbox ?? []
   let nextCheckAt: number | null = null
   let batches = 0
 
-  const advance = (transform: (t: TwinState) => TwinState) => {
+  const advance = (transform: (t: TwinState, now: number) => TwinState) => {
     const now = Date.now()
     const before = twin
-    const result = step(twin, transform, model, now)
+    const result = step(twin, (t) => transform(t, now), model, now)
     // Every applied step is a new revision to write, changed or not (times move on).
     twin = { ...result.twin, revision: twin.revision + 1 }
     if (result.change) changes.push({ ...result.change, twin })
     alerts.push(...alertChanges(before, twin, now))
+    commands.push(...changedCommands(before.commands, twin.commands))
+    if (twin.reservation && twin.reservation.revision !== before.reservation?.revision) {
+      reservations.push(twin.reservation)
+    }
+    outbox.push(...result.due)
     nextCheckAt = result.nextCheckAt
+  }
+  /** Applies `transform` unless the core refuses it now (a race lost after validation). */
+  const attempt = (
+    refusal: (t: TwinState, now: number) => { code: string; message: string } | null,
+    transform: (t: TwinState, now: number) => TwinState,
+  ) => {
+    const why = refusal(twin, Date.now())
+    if (why) throw refused(why)
+    advance(transform)
   }
   setHandler(batchSignal, async (batch) => {
     batches++
@@ -111,33 +180,114 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
       return twin
     },
     {
-      validator: (patch, expectedVersion) => {
-        const refusal = refuseDesiredPatch(twin, patch, expectedVersion)
-        if (refusal) {
-          throw ApplicationFailure.create({
-            type: refusal.code,
-            message: refusal.message,
-            nonRetryable: true,
-          })
-        }
-      },
+      validator: (patch, expectedVersion) =>
+        check(refuseDesiredPatch(twin, patch, expectedVersion)),
     },
   )
 
+  // Commands and reservations: validators refuse at once what is plainly wrong; handlers check
+  // again after waiting for the registry (the twin may have changed), change the twin, and
+  // write the new record before answering, so its id can be used at once.
+  const commandById = (id: string) => twin.commands.find((c) => c.id === id)
+  // Once registered, these handlers change the twin before they first yield, so updates
+  // arriving with them are judged by the outcome in their validators (twenty reserve calls: one
+  // applied, nineteen turned away before they reach the twin's history).
+  setHandler(
+    sendCommandUpdate,
+    async (request) => {
+      if (!isRegistered) await registered
+      const repeated = commandForKey(twin.commands, request.idempotencyKey)
+      if (repeated) {
+        check(refuseRepeat(repeated, request))
+        return repeated
+      }
+      const id = uuid4()
+      attempt(
+        (t, now) => refuseCommandHolder(t, request.reservationId, now),
+        (t, now) => ({ ...t, commands: [...t.commands, newCommand(t.deviceId, id, request, now)] }),
+      )
+      const command = commandById(id) as Command
+      await storeRecords({ commands: [command], reservations: [] })
+      return command
+    },
+    { validator: (request: CommandRequest) => check(refuseCommandRequest(request)) },
+  )
+  setHandler(
+    cancelCommandUpdate,
+    async (id) => {
+      attempt(
+        (t) => {
+          const command = t.commands.find((c) => c.id === id)
+          return command ? refuseCancel(command) : notFound(id)
+        },
+        (t, now) => ({ ...t, commands: cancelCommand(t.commands, id, now) }),
+      )
+      return commandById(id) as Command
+    },
+    {
+      validator: (id) => {
+        const command = commandById(id)
+        check(command ? refuseCancel(command) : notFound(id))
+      },
+    },
+  )
+  setHandler(
+    reserveUpdate,
+    async ({ holder, durationSeconds }) => {
+      if (!isRegistered) await registered
+      const id = uuid4()
+      attempt(
+        (t, now) => refuseReservation(t, model, holder, durationSeconds, now),
+        (t, now) => reserve(t, id, holder, durationSeconds, now),
+      )
+      const reservation = twin.reservation as Reservation
+      await storeRecords({ commands: [], reservations: [reservation] })
+      return reservation
+    },
+    {
+      validator: ({ holder, durationSeconds }) =>
+        check(refuseReservation(twin, model, holder, durationSeconds, Date.now())),
+    },
+  )
+  setHandler(
+    extendReservationUpdate,
+    async ({ id, durationSeconds }) => {
+      attempt(
+        (t, now) => refuseReservationChange(t, id, now, durationSeconds),
+        (t, now) => extendReservation(t, durationSeconds, now),
+      )
+      return twin.reservation as Reservation
+    },
+    {
+      validator: ({ id, durationSeconds }) =>
+        check(refuseReservationChange(twin, id, Date.now(), durationSeconds)),
+    },
+  )
+  setHandler(
+    releaseUpdate,
+    async (id) => {
+      attempt(
+        (t, now) => refuseReservationChange(t, id, now),
+        (t, now) => releaseReservation(t, now),
+      )
+      return twin.reservation as Reservation
+    },
+    { validator: (id) => check(refuseReservationChange(twin, id, Date.now())) },
+  )
+
   // What the operator view last showed: search attributes change only when they must.
-  let shown: Pick<TwinState, 'online' | 'health' | 'modelId'> | null = null
+  let shown: string | null = null
   const showToOperators = () => {
-    if (
-      shown?.online !== twin.online ||
-      shown.health !== twin.health ||
-      shown.modelId !== twin.modelId
-    ) {
+    const reserved = activeReservation(twin, Date.now()) !== null
+    const now = JSON.stringify([twin.online, twin.health, twin.modelId, reserved])
+    if (shown !== now) {
       upsertSearchAttributes([
         { key: TWIN_ONLINE, value: twin.online },
         { key: TWIN_HEALTH, value: twin.health },
         { key: DEVICE_MODEL, value: twin.modelId },
+        { key: TWIN_RESERVED, value: reserved },
       ])
-      shown = { online: twin.online, health: twin.health, modelId: twin.modelId }
+      shown = now
     }
     setCurrentDetails(describeTwin(twin))
   }
@@ -153,20 +303,25 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     const wait = nextCheckAt === null ? undefined : Math.max(1000, nextCheckAt - Date.now())
     // Decommissioned, the twin ends once every message it had is applied and written.
     const ending = () => decommissioned && allHandlersFinished()
-    const due = () => dirty() || runIsFull() || ending()
+    const due = () => dirty() || outbox.length > 0 || runIsFull() || ending()
     // condition() without a timeout resolves to nothing, with one to whether `due` came true.
     const timedOut = wait !== undefined && !(await condition(due, wait))
     if (wait === undefined) await condition(due)
-    if (timedOut) advance((t) => t) // only time passed: judge health again
+    if (timedOut) advance((t) => t) // only time passed: judge health, commands, reservation again
+    // Commands go out first: the device is waiting, the write is not.
+    const sending = outbox.splice(0)
+    await Promise.all(sending.map((command) => publishCommand(command)))
     if (!dirty()) {
       if (ending()) return
       continue
     }
     if (runIsFull()) break
     showToOperators()
-    const written = { twin, changes, alerts }
+    const written = { twin, changes, alerts, commands, reservations }
     changes = []
     alerts = []
+    commands = []
+    reservations = []
     await persistTwin(written)
     persistedRevision = written.twin.revision
   }
@@ -178,5 +333,13 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     persistedRevision,
     changes,
     alerts,
+    commands,
+    reservations,
+    outbox,
   })
 }
+
+const notFound = (id: string) => ({
+  code: 'COMMAND_NOT_FOUND',
+  message: `no open command ${id} on this device`,
+})

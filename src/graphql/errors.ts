@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'NOT_RESERVATION_HOLDER'
   | 'VERSION_CONFLICT'
   | 'COMMAND_NOT_FOUND'
+  | 'RESERVATION_NOT_FOUND'
 
 export const apiError = (code: ErrorCode, message: string) =>
   new GraphQLError(message, { extensions: { code } })

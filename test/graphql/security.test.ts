@@ -45,6 +45,36 @@ const MUTATIONS: [string, 'operator' | 'admin', string, Record<string, unknown>]
     'mutation { acknowledgeAlert(id: "00000000-0000-0000-0000-000000000000") { id } }',
     {},
   ],
+  [
+    'sendCommand',
+    'operator',
+    'mutation { sendCommand(deviceId: "matrix-1", name: "reboot") { id } }',
+    {},
+  ],
+  [
+    'cancelCommand',
+    'operator',
+    'mutation { cancelCommand(id: "00000000-0000-0000-0000-000000000000") { id } }',
+    {},
+  ],
+  [
+    'reserve',
+    'operator',
+    'mutation { reserve(deviceId: "matrix-1", holder: "ann", durationSeconds: 60) { id } }',
+    {},
+  ],
+  [
+    'extendReservation',
+    'operator',
+    'mutation { extendReservation(id: "00000000-0000-0000-0000-000000000000", durationSeconds: 9) { id } }',
+    {},
+  ],
+  [
+    'release',
+    'operator',
+    'mutation { release(id: "00000000-0000-0000-0000-000000000000") { id } }',
+    {},
+  ],
 ]
 
 describe('API security', () => {
@@ -90,6 +120,7 @@ describe('API security', () => {
       'subscription { twinChanged(deviceId: "x") { version } }',
       'subscription { telemetry(deviceId: "x") { value } }',
       'subscription { alerts { id } }',
+      'subscription { commandUpdated(deviceId: "x") { status } }',
     ]) {
       const sub = await subscribe(stack.graphqlUrl ?? '', viewer, query)
       await sub.close()

@@ -10,6 +10,7 @@ import { mintToken, type Role } from '../../src/graphql/auth.ts'
 import { log } from '../../src/log.ts'
 import { ROLES, type Stack, type Role as StackRole, startStack } from '../../src/stack.ts'
 import { Topics } from '../../src/topics.ts'
+import { startWorker } from '../../src/worker.ts'
 import { type Data, request, subscribe } from './graphql.ts'
 import { createTestDatabase, SERVICES } from './services.ts'
 
@@ -99,6 +100,26 @@ export async function startTestStack(
 
     subscribe: <T = Data>(query: string, variables: Record<string, unknown> = {}) =>
       subscribe<T>(stack.graphqlUrl ?? '', `Bearer ${adminToken}`, query, variables),
+
+    /** A worker of the test's own, for stacks started without one, so tests can stop it. */
+    async startWorker() {
+      const client = await mqtt.connectAsync(stack.mqttUrl, serviceCredentials)
+      const worker = await startWorker({
+        address: stack.temporalAddress,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.DEVTWIN_TASK_QUEUE,
+        db: stack.database.db,
+        mqtt: client,
+        topics: new Topics(config.DEVTWIN_TOPIC_ROOT),
+        workflowBundlePath: inject('workflowBundlePath'),
+      })
+      return {
+        async stop() {
+          await worker.stop()
+          await client.endAsync()
+        },
+      }
+    },
 
     async close() {
       await device.endAsync()

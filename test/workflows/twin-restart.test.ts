@@ -1,9 +1,7 @@
 import { asc, eq } from 'drizzle-orm'
-import mqtt from 'mqtt'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { telemetry } from '../../src/db/schema.ts'
 import type { Ingest } from '../../src/ingest/ingest.ts'
-import { startWorker } from '../../src/worker.ts'
 import { stateQuery, twinWorkflowId } from '../../src/workflows/messages.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
@@ -16,24 +14,7 @@ describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
   })
   afterAll(() => stack?.close())
 
-  const worker = async () => {
-    const client = await mqtt.connectAsync(stack.mqttUrl, stack.serviceCredentials)
-    const started = await startWorker({
-      address: stack.temporalAddress,
-      namespace: stack.config.TEMPORAL_NAMESPACE,
-      taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
-      db: stack.database.db,
-      mqtt: client,
-      topics: stack.topics,
-      workflowBundlePath: inject('workflowBundlePath'),
-    })
-    return {
-      async stop() {
-        await started.stop()
-        await client.endAsync()
-      },
-    }
-  }
+  const worker = () => stack.startWorker()
 
   it('loses no reading and keeps the twin intact, continuing-as-new on the way', async () => {
     const ingest = stack.ingest as Ingest

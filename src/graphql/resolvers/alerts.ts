@@ -8,7 +8,7 @@ import { requireRole } from '../roles.ts'
 import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+import { UUID } from './uuid.ts'
 
 const encodeCursor = (a: AlertRow) =>
   Buffer.from(`${a.raisedAt.toISOString()}|${a.id}`).toString('base64url')

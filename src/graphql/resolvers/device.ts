@@ -4,6 +4,7 @@ import { newTwin, type TwinState } from '../../twins/twin.ts'
 import type { ApiContext } from '../context.ts'
 import { badInput } from '../errors.ts'
 import { deviceAlerts } from './alerts.ts'
+import { deviceCommands } from './commands.ts'
 import { findModel } from './device-models.ts'
 import type { DeviceParent } from './device-row.ts'
 import { history } from './history.ts'
@@ -13,6 +14,7 @@ export const MAX_READINGS = 10_000
 export const Device = {
   history,
   alerts: deviceAlerts,
+  commands: deviceCommands,
   model: (device: DeviceParent, _: unknown, ctx: ApiContext) =>
     device.modelId ? findModel(ctx, device.modelId) : null,
 

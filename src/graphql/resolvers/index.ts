@@ -1,25 +1,40 @@
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
 import { Alert, alertMutations, alertQueries, alertSubscription } from './alerts.ts'
+import { commandFields, commandMutations, commandQueries, commandSubscription } from './commands.ts'
 import { desiredMutations } from './desired.ts'
 import { Device } from './device.ts'
 import { deviceModelMutations, deviceModelQueries } from './device-models.ts'
 import { Query } from './query.ts'
 import { registryMutations } from './registry.ts'
+import { reservationMutations, reservationQueries } from './reservations.ts'
 import { Subscription } from './subscription.ts'
 import { Twin } from './twin.ts'
 
 export const resolvers = {
   JSON: JSONResolver,
   DateTime: DateTimeResolver,
-  Query: { ...Query, ...deviceModelQueries, ...alertQueries },
+  Query: {
+    ...Query,
+    ...deviceModelQueries,
+    ...alertQueries,
+    ...commandQueries,
+    ...reservationQueries,
+  },
   Mutation: {
     ...deviceModelMutations,
     ...registryMutations,
     ...desiredMutations,
     ...alertMutations,
+    ...commandMutations,
+    ...reservationMutations,
   },
   Alert,
+  Command: commandFields,
   Device,
   Twin,
-  Subscription: { ...Subscription, alerts: alertSubscription },
+  Subscription: {
+    ...Subscription,
+    alerts: alertSubscription,
+    commandUpdated: commandSubscription,
+  },
 }

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { devices, twins } from '../../db/schema.ts'
 import type { ApiContext } from '../context.ts'
 import { connection, pageSize } from './connection.ts'
@@ -18,20 +18,33 @@ export const Query = {
     args: {
       first: number
       after?: string | null
-      where?: { online?: boolean | null; model?: string | null; health?: string | null } | null
+      where?: {
+        online?: boolean | null
+        model?: string | null
+        health?: string | null
+        reserved?: boolean | null
+      } | null
     },
     ctx: ApiContext,
   ) {
-    const { online, model, health } = args.where ?? {}
+    const { online, model, health, reserved } = args.where ?? {}
     const page = await selectDevices(ctx.db, {
       where: and(
         online === undefined || online === null ? undefined : eq(twins.online, online),
         model ? eq(devices.modelId, model) : undefined,
         health ? eq(twins.health, health) : undefined,
+        reserved === undefined || reserved === null ? undefined : isReserved(reserved),
       ),
       after: args.after ? decodeCursor(args.after) : undefined,
       limit: pageSize(args.first) + 1,
     })
     return connection(page, args.first, (device) => encodeCursor(device.id))
   },
+}
+
+/** An active reservation lives in the twin's snapshot until its timer ends it. */
+const isReserved = (reserved: boolean) => {
+  const active = sql`coalesce((${twins.state}->'reservation'->>'status') = 'ACTIVE'
+    and (${twins.state}->'reservation'->>'expiresAt')::bigint > ${Date.now()}, false)`
+  return reserved ? active : sql`not ${active}`
 }

@@ -1,4 +1,6 @@
+import { isTerminal } from '../../twins/commands.ts'
 import { delta } from '../../twins/desired.ts'
+import { activeReservation } from '../../twins/reservations.ts'
 import { reported, type SensorState, type TwinState } from '../../twins/twin.ts'
 
 type SensorParent = SensorState & { name: string; health: string; healthReason: string | null }
@@ -23,4 +25,7 @@ export const Twin = {
   desired: (twin: TwinState) => twin.desired?.state ?? null,
   desiredVersion: (twin: TwinState) => twin.desired?.version ?? 0,
   delta: (twin: TwinState) => delta(twin),
+  reservation: (twin: TwinState) => activeReservation(twin, Date.now()),
+  // Twins written before commands existed have none.
+  pendingCommands: (twin: TwinState) => (twin.commands ?? []).filter((c) => !isTerminal(c.status)),
 }

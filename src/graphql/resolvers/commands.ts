@@ -1,0 +1,129 @@
+import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm'
+import { filter, map, pipe } from 'graphql-yoga'
+import { commandEvents, commands } from '../../db/schema.ts'
+import {
+  type Command,
+  type CommandRequest,
+  isTerminal,
+  refuseRepeat,
+} from '../../twins/commands.ts'
+import { cancelCommandUpdate, sendCommandUpdate } from '../../workflows/messages.ts'
+import type { ApiContext } from '../context.ts'
+import { apiError, badInput } from '../errors.ts'
+import { requireRole } from '../roles.ts'
+import { connection, pageSize } from './connection.ts'
+import type { DeviceParent } from './device-row.ts'
+import { updateTwin } from './twin-update.ts'
+import { UUID } from './uuid.ts'
+
+type CommandRow = typeof commands.$inferSelect
+/** A command as Postgres stores it or as a twin holds it (times in epoch ms). */
+type CommandParent = CommandRow | Command
+
+async function findCommand(ctx: ApiContext, id: string): Promise<CommandRow | null> {
+  if (!UUID.test(id)) return null
+  const [row] = await ctx.db.select().from(commands).where(eq(commands.id, id))
+  return row ?? null
+}
+
+const encodeCursor = (c: CommandRow) =>
+  Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString('base64url')
+
+function decodeCursor(cursor: string): SQL {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
+  const createdAt = new Date(at ?? '')
+  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw badInput(`after "${cursor}" is not a cursor of this list`)
+  }
+  return or(
+    lt(commands.createdAt, createdAt),
+    and(eq(commands.createdAt, createdAt), lt(commands.id, id)),
+  ) as SQL
+}
+
+export const commandFields = {
+  events: (command: CommandParent, _: unknown, ctx: ApiContext) =>
+    ctx.db
+      .select()
+      .from(commandEvents)
+      .where(eq(commandEvents.commandId, command.id))
+      .orderBy(asc(commandEvents.seq)),
+}
+
+export const commandQueries = {
+  command: (_: unknown, args: { id: string }, ctx: ApiContext) => findCommand(ctx, args.id),
+}
+
+/** `Device.commands`: newest first. */
+export async function deviceCommands(
+  device: DeviceParent,
+  args: { first: number; after?: string | null },
+  ctx: ApiContext,
+) {
+  const rows = await ctx.db
+    .select()
+    .from(commands)
+    .where(and(eq(commands.deviceId, device.id), args.after ? decodeCursor(args.after) : undefined))
+    .orderBy(desc(commands.createdAt), desc(commands.id))
+    .limit(pageSize(args.first) + 1)
+  return connection(rows, args.first, encodeCursor)
+}
+
+export const commandMutations = {
+  async sendCommand(
+    _: unknown,
+    args: Omit<CommandRequest, 'requestedBy'> & { deviceId: string },
+    ctx: ApiContext,
+  ): Promise<CommandParent> {
+    requireRole(ctx, 'operator')
+    const { deviceId, ...request } = args
+    // A key whose command the twin no longer holds (long finished) is answered from Postgres.
+    if (request.idempotencyKey) {
+      const [earlier] = await ctx.db
+        .select()
+        .from(commands)
+        .where(
+          and(eq(commands.deviceId, deviceId), eq(commands.idempotencyKey, request.idempotencyKey)),
+        )
+      if (earlier) {
+        const refusal = refuseRepeat(earlier, request)
+        if (refusal) throw badInput(refusal.message)
+        return earlier
+      }
+    }
+    return updateTwin(ctx, deviceId, sendCommandUpdate, [
+      { ...request, requestedBy: ctx.viewer.sub },
+    ])
+  },
+
+  async cancelCommand(_: unknown, args: { id: string }, ctx: ApiContext) {
+    requireRole(ctx, 'operator')
+    const row = await findCommand(ctx, args.id)
+    if (!row) throw apiError('COMMAND_NOT_FOUND', `no command "${args.id}"`)
+    if (isTerminal(row.status)) throw badInput(`command already ended ${row.status}`)
+    return updateTwin(ctx, row.deviceId, cancelCommandUpdate, [args.id])
+  },
+}
+
+export const commandSubscription = {
+  async subscribe(
+    _: unknown,
+    args: { id?: string | null; deviceId?: string | null },
+    ctx: ApiContext,
+  ) {
+    let deviceId = args.deviceId ?? '+'
+    if (args.id) {
+      const row = await findCommand(ctx, args.id)
+      if (!row) throw apiError('COMMAND_NOT_FOUND', `no command "${args.id}"`)
+      deviceId = row.deviceId
+    }
+    return pipe(
+      ctx.hub.listen(ctx.topics.commandUpdates(deviceId)),
+      map((payload) => JSON.parse(payload.toString('utf8')) as Command),
+      filter(
+        (c) => (!args.id || c.id === args.id) && (!args.deviceId || c.deviceId === args.deviceId),
+      ),
+    )
+  },
+  resolve: (command: Command) => command,
+}

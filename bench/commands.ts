@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pMap from 'p-map'
-import postgres from 'postgres'
 import { loadConfig } from '../src/config.ts'
 import { freePort } from '../src/embedded/ports.ts'
 import { mintToken } from '../src/graphql/auth.ts'
@@ -18,6 +17,8 @@ import { startFleet } from '../src/simulator/fleet.ts'
 import { ROLES, startStack } from '../src/stack.ts'
 import { request, subscribe } from '../test/support/graphql.ts'
 import { waitFor } from '../test/support/wait.ts'
+import { benchDatabase } from './database.ts'
+import { describePercentiles, percentiles } from './percentiles.ts'
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +42,7 @@ if (
 
 const dataDir = mkdtempSync(join(tmpdir(), 'devtwin-bench-'))
 const secret = 'bench-secret-that-is-long-enough-for-hs256'
-const services = values.services ? await serviceDatabase() : null
+const services = values.services ? await benchDatabase() : null
 const temporalPort = await freePort()
 const config = loadConfig({
   DEVTWIN_DATA_DIR: dataDir,
@@ -121,13 +122,13 @@ try {
     devices: deviceCount,
     commands,
     commandsPerSecond: Math.round((commands / elapsed) * 10) / 10,
-    roundTripMs: summary(roundTrips),
-    toDeviceMs: summary(toDevice),
+    roundTripMs: percentiles(roundTrips),
+    toDeviceMs: percentiles(toDevice),
   }
   const lines = [
     `commands: ${commands} to ${deviceCount} simulated devices, ${result.stack}, batch ${result.batchMs} ms`,
-    `round trip sendCommand → SUCCEEDED: ${describe(result.roundTripMs)}`,
-    `sendCommand → device received:     ${describe(result.toDeviceMs)}`,
+    `round trip sendCommand → SUCCEEDED: ${describePercentiles(result.roundTripMs)}`,
+    `sendCommand → device received:     ${describePercentiles(result.toDeviceMs)}`,
     `throughput: ${result.commandsPerSecond} commands/s`,
   ]
   console.log(lines.join('\n'))
@@ -144,32 +145,4 @@ try {
   await stack.stop()
   await services?.drop()
   rmSync(dataDir, { recursive: true, force: true })
-}
-
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const at = (q: number) =>
-    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number)
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) }
-}
-
-function describe(s: ReturnType<typeof summary>) {
-  return `p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms, max ${s.max} ms`
-}
-
-/** A database of the bench's own on the machine's Postgres. */
-async function serviceDatabase() {
-  const base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-  const name = `devtwin_bench_${process.pid}`
-  const admin = postgres(base, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database "${name}"`)
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`)
-      await admin.end()
-    },
-  }
 }

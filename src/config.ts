@@ -44,6 +44,8 @@ const schema = z.object({
   /** Per-device rate limit of ingest: messages a second on average, and the burst above it. */
   DEVTWIN_DEVICE_RATE: z.coerce.number().positive().default(20),
   DEVTWIN_DEVICE_BURST: z.coerce.number().int().positive().default(200),
+  /** Ingest logs its counters ("ingest stats") this often; 0 = never. */
+  DEVTWIN_STATS_MS: z.coerce.number().int().min(0).default(0),
   /** Stable MQTT client id of ingest's persistent session; one per ingest process. */
   DEVTWIN_INGEST_CLIENT_ID: z.string().default('devtwin-ingest'),
   PORT: port.default(4000),

@@ -151,6 +151,7 @@ export async function startStack({
         rateLimit: { perSecond: config.DEVTWIN_DEVICE_RATE, burst: config.DEVTWIN_DEVICE_BURST },
         topics,
         log: log.child({ role: 'ingest' }),
+        statsEveryMs: config.DEVTWIN_STATS_MS,
       })
       stops.push(ingest.stop)
     }

@@ -31,6 +31,8 @@ export interface IngestOptions {
   rateLimit: { perSecond: number; burst: number }
   topics: Topics
   log: Logger
+  /** Logs the counters this often (for benchmarks and dashboards); 0 = never. */
+  statsEveryMs?: number
 }
 
 export interface IngestStats {
@@ -213,9 +215,13 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   })
 
   log.info({ url: opts.mqtt.url, batchMs: opts.batchMs }, 'ingest subscribed')
+  const reporter = opts.statsEveryMs
+    ? setInterval(() => log.info({ stats }, 'ingest stats'), opts.statsEveryMs)
+    : undefined
   return {
     stats,
     async stop() {
+      clearInterval(reporter)
       stopping = true
       hurry.abort()
       wake?.()
@@ -223,6 +229,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       await client.endAsync()
     },
     async kill() {
+      clearInterval(reporter)
       stopping = true
       killed.abort()
       hurry.abort()

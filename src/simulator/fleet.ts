@@ -93,6 +93,8 @@ export interface Fleet {
   /** Throws for an id not in the fleet. */
   device(id: string): SimulatedDevice
   stats(): FleetStats
+  /** Telemetry readings a second per device from now on (a ramp); 0 pauses telemetry. */
+  setRate(rate: number): void
   /**
    * Connects every device but the offline ones. Rejects (with the fleet stopped) if any device
    * could not connect.
@@ -128,7 +130,7 @@ export function createFleet(opts: FleetOptions): Fleet {
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32)
   const rng = seededRng(seed)
   const counters = zeroCounters()
-  const basePeriod = opts.rate > 0 ? 1000 / opts.rate : null
+  let basePeriod = opts.rate > 0 ? 1000 / opts.rate : null
 
   const period = (device: SimulatedDevice): number | null => {
     if (basePeriod === null || device.behaviour === 'silent') return null
@@ -196,6 +198,11 @@ export function createFleet(opts: FleetOptions): Fleet {
       const device = devices.get(id)
       if (!device) throw new RangeError(`no device '${id}' in this fleet`)
       return device
+    },
+    setRate(rate) {
+      if (!Number.isFinite(rate) || rate < 0) throw new RangeError(`rate must be >= 0, got ${rate}`)
+      basePeriod = rate > 0 ? 1000 / rate : null
+      for (const device of devices.values()) reschedule(device)
     },
     stats() {
       let connected = 0

@@ -44,6 +44,11 @@ const schema = z.object({
   /** Per-device rate limit of ingest: messages a second on average, and the burst above it. */
   DEVTWIN_DEVICE_RATE: z.coerce.number().positive().default(20),
   DEVTWIN_DEVICE_BURST: z.coerce.number().int().positive().default(200),
+  /**
+   * Twin workflows a worker keeps in memory. A twin that falls out is replayed from its history
+   * at its next signal, which costs far more than its memory: size it to the twins per worker.
+   */
+  DEVTWIN_WORKER_CACHE: z.coerce.number().int().min(2).default(10_000),
   /** Ingest logs its counters ("ingest stats") this often; 0 = never. */
   DEVTWIN_STATS_MS: z.coerce.number().int().min(0).default(0),
   /** Stable MQTT client id of ingest's persistent session; one per ingest process. */

@@ -123,6 +123,7 @@ export async function startStack({
         mqtt: await serviceMqtt('worker'),
         topics,
         workflowBundlePath,
+        cachedWorkflows: config.DEVTWIN_WORKER_CACHE,
       })
       stops.push(worker.stop)
     }

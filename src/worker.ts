@@ -13,6 +13,8 @@ export interface WorkerOptions {
   topics: Topics
   /** A pre-built workflow bundle (tests build it once per run); else bundled at start. */
   workflowBundlePath?: string
+  /** Twin workflows kept in memory (DEVTWIN_WORKER_CACHE); the SDK's default is heap-based. */
+  cachedWorkflows?: number
 }
 
 let runtimeInstalled = false
@@ -37,6 +39,7 @@ export async function startWorker(opts: WorkerOptions) {
       ? { workflowBundle: { codePath: opts.workflowBundlePath } }
       : { workflowsPath }),
     activities: createActivities(opts),
+    ...(opts.cachedWorkflows ? { maxCachedWorkflows: opts.cachedWorkflows } : {}),
     shutdownGraceTime: '5 seconds',
   })
   const running = worker.run()

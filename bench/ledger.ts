@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import postgres from 'postgres'
+import type { RoleProcess } from './roles.ts'
+
+/** What reached the other end: readings stored (or, embedded, accepted) and signals sent. */
+export interface Ledger {
+  counts(): Promise<{ readings: number; duplicates: number }>
+  /** Ingest's signal counter, from its latest "ingest stats" log line. */
+  signals(): number
+  waitForTwins(count: number): Promise<void>
+  /** Waits until `sent` readings arrived, or nothing moved for 10 s, or `timeoutMs` passed. */
+  drain(sent: number, timeoutMs: number): Promise<{ readings: number; duplicates: number }>
+  close(): Promise<void>
+}
+
+interface IngestStats {
+  accepted: number
+  signals: number
+}
+
+/**
+ * Counts in Postgres when there is one to ask: a reading is one (device, seq), however many
+ * sensor rows it has; a duplicate is a sensor row stored twice. Embedded (PGlite lives inside
+ * the devtwin process), it trusts ingest's own count of messages stored and signalled.
+ */
+export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Ledger {
+  const sql = databaseUrl ? postgres(databaseUrl, { max: 1, onnotice: () => {} }) : null
+  const stats = () => ingest.logged('ingest stats').at(-1)?.stats as IngestStats | undefined
+
+  const ledger: Ledger = {
+    async counts() {
+      if (!sql) return { readings: stats()?.accepted ?? 0, duplicates: 0 }
+      const [row] = await sql<{ readings: string; duplicates: string }[]>`
+        select count(distinct (device_id, seq)) as readings,
+               count(*) - count(distinct (device_id, sensor, seq)) as duplicates
+        from telemetry`
+      return { readings: Number(row?.readings ?? 0), duplicates: Number(row?.duplicates ?? 0) }
+    },
+    signals: () => stats()?.signals ?? 0,
+    async waitForTwins(count) {
+      for (;;) {
+        const started = sql
+          ? Number((await sql<{ n: string }[]>`select count(*) as n from twins`)[0]?.n ?? 0)
+          : (stats()?.accepted ?? 0)
+        if (started >= count) return
+        await sleep(500)
+      }
+    },
+    async drain(sent, timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      let last = await ledger.counts()
+      let movedAt = Date.now()
+      while (last.readings < sent && Date.now() < deadline && Date.now() - movedAt < 10_000) {
+        await sleep(500)
+        const now = await ledger.counts()
+        if (now.readings !== last.readings) movedAt = Date.now()
+        last = now
+      }
+      return last
+    },
+    async close() {
+      await sql?.end()
+    },
+  }
+  return ledger
+}

@@ -1,0 +1,232 @@
+// `npm run bench -- --devices 3000 --rate 0.2 --duration 300` (a fleet at a steady rate) or
+// `npm run bench -- --ramp` (rates up until loss or slow twins: the knee). See README,
+// Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms, --sample,
+// --no-limits, --ramp-devices, --ramp-steps 500,1000,…, --step-seconds.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { freePort } from '../src/embedded/ports.ts'
+import { mintToken } from '../src/graphql/auth.ts'
+import { startFleet } from '../src/simulator/fleet.ts'
+import { findTemporalCli } from '../temporal/cli.ts'
+import { startDevServer } from '../temporal/dev-server.ts'
+import { benchDatabase } from './database.ts'
+import { type Ledger, openLedger } from './ledger.ts'
+import { measureBrokerLimit } from './limits/broker.ts'
+import { measureTemporalLimit } from './limits/temporal.ts'
+import { describePercentiles, percentiles } from './percentiles.ts'
+import { startProbes, within } from './probes.ts'
+import { pidsMatching, watchProcesses } from './processes.ts'
+import { type BenchResult, type StepResult, writeResults } from './report.ts'
+import { type RoleProcess, startRole } from './roles.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '3000' },
+    rate: { type: 'string', default: '0.2' },
+    duration: { type: 'string', default: '60' },
+    ramp: { type: 'boolean', default: false },
+    'ramp-devices': { type: 'string', default: '10000' },
+    'ramp-steps': { type: 'string', default: '500,1000,2000,3000,4000,6000,8000,10000,12000' },
+    'step-seconds': { type: 'string', default: '30' },
+    embedded: { type: 'boolean', default: false },
+    'batch-ms': { type: 'string', default: '250' },
+    sample: { type: 'string', default: '50' },
+    'no-limits': { type: 'boolean', default: false },
+    'limit-seconds': { type: 'string', default: '15' },
+  },
+})
+const number = (name: keyof typeof args, min: number) => {
+  const value = Number(args[name])
+  if (!Number.isFinite(value) || value < min) {
+    console.error(`bench: --${name} must be a number >= ${min}, got ${args[name]}`)
+    process.exit(2)
+  }
+  return value
+}
+const ramp = args.ramp
+const devices = Math.round(number(ramp ? 'ramp-devices' : 'devices', 1))
+const steps = ramp
+  ? (args['ramp-steps'] as string).split(',').map(Number)
+  : [number('rate', 0.001) * devices]
+const stepSeconds = number(ramp ? 'step-seconds' : 'duration', 1)
+const sample = Math.min(devices, Math.round(number('sample', 1)))
+if (steps.some((s) => !Number.isFinite(s) || s <= 0)) {
+  console.error('bench: --ramp-steps is a comma-separated list of total messages a second')
+  process.exit(2)
+}
+
+/** Ramp stops at the first step with loss or with twins slower than this at p99. */
+const FRESHNESS_LIMIT_MS = 5000
+const secret = 'bench-secret-that-is-long-enough-for-hs256'
+const dataDir = mkdtempSync(join(tmpdir(), 'devtwin-bench-'))
+const root = `bench-${process.pid}`
+const cleanup: (() => Promise<void>)[] = []
+
+try {
+  const cli = await findTemporalCli((line) => console.log(line))
+  const temporal = await startDevServer({
+    cli,
+    port: await freePort(),
+    uiPort: null,
+    dbFile: join(dataDir, 'temporal.db'),
+  })
+  cleanup.push(temporal.stop)
+  const database = args.embedded ? null : await benchDatabase()
+  if (database) cleanup.push(database.drop)
+  const mqttPort = await freePort()
+  const mqttUrl = args.embedded ? `mqtt://127.0.0.1:${mqttPort}` : 'mqtt://127.0.0.1:1883'
+  const port = await freePort()
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: temporal.address,
+    DEVTWIN_JWT_SECRET: secret,
+    DEVTWIN_AUTO_PROVISION: 'true',
+    DEVTWIN_TOPIC_ROOT: root,
+    DEVTWIN_TASK_QUEUE: root,
+    DEVTWIN_INGEST_CLIENT_ID: `${root}-ingest`,
+    DEVTWIN_DATA_DIR: dataDir,
+    DEVTWIN_BATCH_MS: args['batch-ms'] as string,
+    DEVTWIN_STATS_MS: '1000',
+    // The bench decides the load; ingest's flood guard is not what is measured.
+    DEVTWIN_DEVICE_RATE: '1000',
+    DEVTWIN_DEVICE_BURST: '10000',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    ...(database
+      ? { DATABASE_URL: database.url, MQTT_URL: mqttUrl }
+      : { MQTT_PORT: String(mqttPort), DEVTWIN_MQTT_PASSWORD: secret }),
+  }
+  // Production's shape: each role its own process (embedded services live in one process).
+  const roles: RoleProcess[] = []
+  for (const role of args.embedded ? (['all'] as const) : (['worker', 'ingest', 'api'] as const)) {
+    const started = await startRole(role, env)
+    roles.push(started)
+    cleanup.push(started.stop)
+  }
+  const ingest = roles.find((r) => r.role === 'ingest' || r.role === 'all') as RoleProcess
+  const ledger: Ledger = openLedger(database?.url ?? null, ingest)
+  cleanup.push(ledger.close)
+
+  const watch = watchProcesses({
+    ...Object.fromEntries(roles.map((r) => [r.role, () => [r.child.pid as number]])),
+    'bench + simulator': () => [process.pid],
+    'temporal dev server': () => [temporal.process.pid as number],
+    ...(database
+      ? {
+          postgres: () => pidsMatching(/^postgres/),
+          mosquitto: () => pidsMatching(/^mosquitto /),
+        }
+      : {}),
+  })
+
+  console.log(`connecting ${devices} simulated devices to ${mqttUrl}…`)
+  const fleet = await startFleet({
+    url: mqttUrl,
+    topicRoot: root,
+    devices,
+    prefix: 'b',
+    rate: 0,
+    connectConcurrency: 200,
+    mqtt: { protocolVersion: args.embedded ? 4 : 5, connectTimeoutMs: 120_000 },
+  })
+  cleanup.push(() => fleet.stop())
+  const token = await mintToken(secret, { sub: 'bench', role: 'viewer' })
+  const probes = await startProbes(
+    `http://127.0.0.1:${port}/graphql`,
+    token,
+    fleet.ids.slice(0, sample),
+  )
+  cleanup.push(probes.stop)
+  // Every twin started (status online went through) before the clock starts.
+  await ledger.waitForTwins(devices)
+
+  const results: StepResult[] = []
+  for (const total of steps) {
+    const before = { sent: fleet.stats().sent, ...(await ledger.counts()) }
+    const signalsBefore = ledger.signals()
+    const from = Date.now()
+    fleet.setRate(total / devices)
+    await sleep(stepSeconds * 1000)
+    fleet.setRate(0)
+    const to = Date.now()
+    const sent = fleet.stats().sent - before.sent
+    const drained = await ledger.drain(fleet.stats().sent, 60_000)
+    const signals = ledger.signals() - signalsBefore
+    const step: StepResult = {
+      offeredPerSecond: total,
+      seconds: (to - from) / 1000,
+      sent,
+      sentPerSecond: Math.round(sent / ((to - from) / 1000)),
+      stored: drained.readings - before.readings,
+      lost: Math.max(0, sent - (drained.readings - before.readings)),
+      duplicates: drained.duplicates - before.duplicates,
+      ingestPerSecond: Math.round((drained.readings - before.readings) / ((to - from) / 1000)),
+      signals,
+      signalsPerSecond: Math.round(signals / ((to - from) / 1000)),
+      readingsPerSignal: signals > 0 ? Math.round((sent / signals) * 10) / 10 : null,
+      telemetryMs: percentiles(within(probes.telemetry, from, to + 5000)),
+      freshnessMs: percentiles(within(probes.freshness, from, to + 5000)),
+    }
+    results.push(step)
+    console.log(
+      `${total} msg/s offered: sent ${step.sent} (${step.sentPerSecond}/s), stored ${step.stored}, lost ${step.lost}, ` +
+        `${step.signalsPerSecond} signals/s; telemetry ${describePercentiles(step.telemetryMs)}; ` +
+        `twin freshness ${describePercentiles(step.freshnessMs)}`,
+    )
+    if (ramp && (step.lost > 0 || (step.freshnessMs.p99 ?? 0) > FRESHNESS_LIMIT_MS)) break
+  }
+  const processes = watch.stop()
+  for (const role of roles) {
+    for (const [msg, { count, example }] of Object.entries(role.problems())) {
+      console.log(`${role.role}: ${count}× ${msg}: ${JSON.stringify(example).slice(0, 300)}`)
+    }
+  }
+  await probes.stop()
+  await fleet.stop()
+
+  let limits: BenchResult['limits'] = null
+  if (!args['no-limits']) {
+    const seconds = number('limit-seconds', 1)
+    console.log('measuring the limits of the same broker and Temporal server…')
+    limits = {
+      broker: await measureBrokerLimit({
+        url: mqttUrl,
+        seconds,
+        protocolVersion: args.embedded ? 4 : 5,
+        ...(args.embedded ? { username: 'devtwin', password: secret } : {}),
+      }),
+      temporal: await measureTemporalLimit({ address: temporal.address, seconds }),
+    }
+  }
+
+  const result: BenchResult = {
+    at: new Date().toISOString(),
+    mode: ramp ? 'ramp' : 'steady',
+    stack: args.embedded
+      ? 'embedded (aedes + PGlite, one process)'
+      : 'Mosquitto + Postgres, ingest/worker/api processes',
+    devices,
+    batchMs: Number(args['batch-ms']),
+    stepSeconds,
+    steps: results,
+    knee: ramp ? kneeOf(results) : null,
+    limits,
+    processes,
+  }
+  const written = writeResults(result)
+  console.log(written.markdown)
+  console.log(`results: ${written.files.join(', ')}`)
+} finally {
+  for (const step of cleanup.reverse()) await step().catch((error) => console.error(error))
+  rmSync(dataDir, { recursive: true, force: true })
+}
+
+/** The highest offered rate whose step lost nothing and kept twins fresh. */
+function kneeOf(results: readonly StepResult[]): StepResult | null {
+  const good = results.filter(
+    (s) => s.lost === 0 && (s.freshnessMs.p99 ?? Number.POSITIVE_INFINITY) <= FRESHNESS_LIMIT_MS,
+  )
+  return good.at(-1) ?? null
+}

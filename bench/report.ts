@@ -36,8 +36,8 @@ export interface BenchResult {
 
 const ratio = (a: number, b: number) => `${Math.round((a / b) * 100)} %`
 
-/** Writes `bench/results/<mode>-<time>.json` and `.md`; returns the Markdown and the paths. */
-export function writeResults(result: BenchResult) {
+/** Writes `<dir>/<mode>-<time>.json` and `.md`; returns the Markdown and the paths. */
+export function writeResults(result: BenchResult, dir: string) {
   const lines = [
     `# devtwin bench: ${result.mode}, ${result.at}`,
     '',
@@ -78,7 +78,6 @@ export function writeResults(result: BenchResult) {
     '',
   )
   const markdown = lines.join('\n')
-  const dir = new URL('./results/', import.meta.url).pathname
   mkdirSync(dir, { recursive: true })
   const name = `${result.mode}-${result.at.replace(/[:.]/g, '-')}`
   const files = [join(dir, `${name}.json`), join(dir, `${name}.md`)]

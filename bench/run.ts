@@ -1,7 +1,7 @@
 // `npm run bench -- --devices 3000 --rate 0.2 --duration 300` (a fleet at a steady rate) or
 // `npm run bench -- --ramp` (rates up until loss or slow twins: the knee). See README,
 // Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms, --sample,
-// --no-limits, --ramp-devices, --ramp-steps 500,1000,…, --step-seconds.
+// --no-limits, --limit-seconds, --ramp-devices, --ramp-steps 500,1000,…, --step-seconds, --out.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +12,7 @@ import { mintToken } from '../src/graphql/auth.ts'
 import { startFleet } from '../src/simulator/fleet.ts'
 import { findTemporalCli } from '../temporal/cli.ts'
 import { startDevServer } from '../temporal/dev-server.ts'
+import { startMosquitto } from '../test/support/mosquitto.ts'
 import { benchDatabase } from './database.ts'
 import { type Ledger, openLedger } from './ledger.ts'
 import { measureBrokerLimit } from './limits/broker.ts'
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     sample: { type: 'string', default: '50' },
     'no-limits': { type: 'boolean', default: false },
     'limit-seconds': { type: 'string', default: '15' },
+    out: { type: 'string', default: new URL('./results/', import.meta.url).pathname },
   },
 })
 const number = (name: keyof typeof args, min: number) => {
@@ -77,7 +79,11 @@ try {
   const database = args.embedded ? null : await benchDatabase()
   if (database) cleanup.push(database.drop)
   const mqttPort = await freePort()
-  const mqttUrl = args.embedded ? `mqtt://127.0.0.1:${mqttPort}` : 'mqtt://127.0.0.1:1883'
+  // The machine's Mosquitto binary with the shipped config's queue limits (its default drops
+  // QoS 1 messages past 1000 queued for a subscriber that falls behind), without password checks.
+  const mosquitto = args.embedded ? null : await startMosquitto(dataDir, { auth: false })
+  if (mosquitto) cleanup.push(mosquitto.stop)
+  const mqttUrl = mosquitto?.url ?? `mqtt://127.0.0.1:${mqttPort}`
   const port = await freePort()
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: temporal.address,
@@ -116,7 +122,7 @@ try {
     ...(database
       ? {
           postgres: () => pidsMatching(/^postgres/),
-          mosquitto: () => pidsMatching(/^mosquitto /),
+          mosquitto: () => [mosquitto?.process.pid as number],
         }
       : {}),
   })
@@ -206,7 +212,7 @@ try {
     mode: ramp ? 'ramp' : 'steady',
     stack: args.embedded
       ? 'embedded (aedes + PGlite, one process)'
-      : 'Mosquitto + Postgres, ingest/worker/api processes',
+      : 'Mosquitto (shipped config) + Postgres, ingest/worker/api processes',
     devices,
     batchMs: Number(args['batch-ms']),
     stepSeconds,
@@ -215,7 +221,7 @@ try {
     limits,
     processes,
   }
-  const written = writeResults(result)
+  const written = writeResults(result, args.out as string)
   console.log(written.markdown)
   console.log(`results: ${written.files.join(', ')}`)
 } finally {

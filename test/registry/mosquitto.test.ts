@@ -1,41 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../../src/embedded/ports.ts'
 import { hashSecret, newSecret } from '../../src/registry/credentials.ts'
 import { REGISTER } from '../support/models.ts'
+import { startMosquitto } from '../support/mosquitto.ts'
 import { startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
 
 const repo = new URL('../../', import.meta.url).pathname
 const SERVICE_USER = 'devtwin'
 
-/**
- * The shipped mosquitto/mosquitto.conf and mosquitto/acl, run by the machine's Mosquitto with
- * only its port and file locations moved, and the password file `npm run mqtt:passwords` writes.
- */
-function mosquittoConfig(dir: string, port: number): string {
-  const moved: Record<string, string> = {
-    listener: `listener ${port} 127.0.0.1`,
-    password_file: `password_file ${join(dir, 'passwords')}`,
-    acl_file: `acl_file ${join(repo, 'mosquitto/acl')}`,
-    persistence_location: `persistence_location ${dir}/`,
-  }
-  const lines = readFileSync(join(repo, 'mosquitto/mosquitto.conf'), 'utf8')
-    .split('\n')
-    .map((line) => moved[line.split(' ')[0] ?? ''] ?? line)
-  // Run as root, Mosquitto would drop to its own user, which may not read the test's files.
-  if (process.getuid?.() === 0) lines.push('user root')
-  return lines.join('\n')
-}
-
 describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
   let stack: TestStack
-  let broker: ChildProcess
+  let broker: Awaited<ReturnType<typeof startMosquitto>>
   let dir: string
   let url: string
   const servicePassword = newSecret()
@@ -76,7 +57,7 @@ describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
       },
     )
     expect((await once(cli, 'exit'))[0]).toBe(0)
-    broker.kill('SIGHUP')
+    broker.process.kill('SIGHUP')
     await waitFor(
       () =>
         refusal({ clientId: `${id}-probe`, username: id, password }).then((r) => r === 'connected'),
@@ -87,12 +68,12 @@ describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'devtwin-mosquitto-'))
-    const port = await freePort()
-    url = `mqtt://127.0.0.1:${port}`
     writeFileSync(join(dir, 'passwords'), `${SERVICE_USER}:${await hashSecret(servicePassword)}\n`)
-    writeFileSync(join(dir, 'mosquitto.conf'), mosquittoConfig(dir, port))
-    broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' })
-    await waitFor(() => asService('probe').then(() => true), { what: 'Mosquitto to start' })
+    broker = await startMosquitto(dir, {
+      auth: true,
+      probe: { username: SERVICE_USER, password: servicePassword },
+    })
+    url = broker.url
     stack = await startTestStack('services', {
       env: {
         MQTT_URL: url,
@@ -108,10 +89,7 @@ describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
   })
   afterAll(async () => {
     await stack?.close()
-    if (broker && broker.exitCode === null) {
-      broker.kill('SIGTERM')
-      await once(broker, 'exit')
-    }
+    await broker?.stop()
     rmSync(dir, { recursive: true, force: true })
   })
 

@@ -1,8 +1,12 @@
 import type { PgTable } from 'drizzle-orm/pg-core'
 import type { Db } from './client.ts'
 
-/** Postgres takes at most 65,534 bind parameters in one statement. */
-const MAX_PARAMETERS = 65_534
+/**
+ * Postgres takes at most 65,535 bind parameters in one statement, and postgres.js refuses a
+ * statement that fills all of them (a flush of 9,362 sensor values failed, forever, until this
+ * kept a margin).
+ */
+const MAX_PARAMETERS = 60_000
 
 /**
  * Inserts many rows in as few multi-row statements as the parameter limit allows. A re-sent row

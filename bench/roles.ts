@@ -64,8 +64,12 @@ export async function startRole(
     },
     async stop() {
       if (child.exitCode !== null) return
+      const exited = once(child, 'exit')
       child.kill('SIGTERM')
-      await once(child, 'exit')
+      // A role exits by itself within its grace period; past that, it is not waited for.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      await exited
+      clearTimeout(killer)
     },
   }
 }

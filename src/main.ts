@@ -3,6 +3,9 @@ import { mintToken } from './graphql/auth.ts'
 import { log } from './log.ts'
 import { ROLES, type Role, requireSharedServices, startStack } from './stack.ts'
 
+/** How long a stopping process may take to flush and close before it exits anyway. */
+const SHUTDOWN_GRACE_MS = 15_000
+
 /**
  * `tsx src/main.ts all|ingest|worker|api`: `all` (npm run dev) runs every role in this process
  * beside the embedded services; a single role runs against shared services.
@@ -37,6 +40,13 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     log.info({ signal }, 'stopping')
+    // Stopping flushes what ingest holds, which waits for Temporal; if Temporal is gone, give up:
+    // what was not acknowledged stays with the broker's persistent session and comes again.
+    const giveUp = setTimeout(() => {
+      log.warn({ afterMs: SHUTDOWN_GRACE_MS }, 'could not stop cleanly, exiting')
+      process.exit(1)
+    }, SHUTDOWN_GRACE_MS)
+    giveUp.unref()
     await stack.stop()
     process.exit(0)
   }

@@ -16,8 +16,8 @@ import { log } from '../src/log.ts'
 import { startFleet } from '../src/simulator/fleet.ts'
 import { ROLES, startStack } from '../src/stack.ts'
 import { request, subscribe } from '../test/support/graphql.ts'
+import { createTestDatabase } from '../test/support/services.ts'
 import { waitFor } from '../test/support/wait.ts'
-import { benchDatabase } from './database.ts'
 import { describePercentiles, percentiles } from './percentiles.ts'
 
 const { values } = parseArgs({
@@ -42,7 +42,7 @@ if (
 
 const dataDir = mkdtempSync(join(tmpdir(), 'devtwin-bench-'))
 const secret = 'bench-secret-that-is-long-enough-for-hs256'
-const services = values.services ? await benchDatabase() : null
+const services = values.services ? await createTestDatabase() : null
 const temporalPort = await freePort()
 const config = loadConfig({
   DEVTWIN_DATA_DIR: dataDir,

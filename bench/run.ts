@@ -13,7 +13,7 @@ import { startFleet } from '../src/simulator/fleet.ts'
 import { findTemporalCli } from '../temporal/cli.ts'
 import { startDevServer } from '../temporal/dev-server.ts'
 import { startMosquitto } from '../test/support/mosquitto.ts'
-import { benchDatabase } from './database.ts'
+import { createTestDatabase } from '../test/support/services.ts'
 import { type Ledger, openLedger } from './ledger.ts'
 import { measureBrokerLimit } from './limits/broker.ts'
 import { measureTemporalLimit } from './limits/temporal.ts'
@@ -76,7 +76,7 @@ try {
     dbFile: join(dataDir, 'temporal.db'),
   })
   cleanup.push(temporal.stop)
-  const database = args.embedded ? null : await benchDatabase()
+  const database = args.embedded ? null : await createTestDatabase()
   if (database) cleanup.push(database.drop)
   const mqttPort = await freePort()
   // The machine's Mosquitto binary with the shipped config's queue limits (its default drops

@@ -1,7 +1,7 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { REGISTER } from '../support/models.ts'
-import { grantedQos } from '../support/mqtt.ts'
+import { grantedQos, mqttClients } from '../support/mqtt.ts'
 import { startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -9,18 +9,7 @@ const TWIN = `query ($id: ID!) { device(id: $id) { twin { reported } } }`
 
 describe('the embedded broker authenticates devices and holds each to its own topics', () => {
   let stack: TestStack
-  const clients: MqttClient[] = []
-  const connect = async (opts: IClientOptions) => {
-    const client = await mqtt.connectAsync(stack.mqttUrl, { reconnectPeriod: 0, ...opts })
-    clients.push(client)
-    return client
-  }
-  /** The CONNACK refusal a connection gets, e.g. "Bad username or password". */
-  const refusal = (opts: IClientOptions) =>
-    connect(opts).then(
-      () => 'connected',
-      (error: Error) => error.message,
-    )
+  const { connect, refusal, closeAll } = mqttClients(() => stack.mqttUrl)
   const register = async (name: string) => {
     const id = stack.deviceId(name)
     const result = await stack.graphql(REGISTER, { input: { id } })
@@ -32,9 +21,7 @@ describe('the embedded broker authenticates devices and holds each to its own to
   beforeAll(async () => {
     stack = await startTestStack('embedded', { env: { DEVTWIN_AUTO_PROVISION: 'false' } })
   })
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)))
-  })
+  afterEach(closeAll)
   afterAll(() => stack?.close())
 
   it('lets a device in with its secret and takes its telemetry', async () => {

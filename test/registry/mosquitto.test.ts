@@ -3,11 +3,11 @@ import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { hashSecret, newSecret } from '../../src/registry/credentials.ts'
 import { REGISTER } from '../support/models.ts'
 import { startMosquitto } from '../support/mosquitto.ts'
+import { mqttClients } from '../support/mqtt.ts'
 import { startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -20,21 +20,7 @@ describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
   let dir: string
   let url: string
   const servicePassword = newSecret()
-  const clients: MqttClient[] = []
-  const connect = async (opts: IClientOptions) => {
-    const client = await mqtt.connectAsync(url, {
-      protocolVersion: 5,
-      reconnectPeriod: 0,
-      ...opts,
-    })
-    clients.push(client)
-    return client
-  }
-  const refusal = (opts: IClientOptions) =>
-    connect(opts).then(
-      () => 'connected',
-      (error: Error) => error.message,
-    )
+  const { connect, refusal, closeAll } = mqttClients(() => url, { protocolVersion: 5 })
   const asService = (clientId: string) =>
     connect({ clientId, username: SERVICE_USER, password: servicePassword })
 
@@ -84,9 +70,7 @@ describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
       },
     })
   })
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)))
-  })
+  afterEach(closeAll)
   afterAll(async () => {
     await stack?.close()
     await broker?.stop()

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull } from 'drizzle-orm'
 import { filter, map, pipe } from 'graphql-yoga'
 import type { AlertRow } from '../../activities/store-alerts.ts'
 import { alerts } from '../../db/schema.ts'
@@ -8,22 +8,10 @@ import { requireRole } from '../roles.ts'
 import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
 
+import { newestFirst } from './newest-first.ts'
 import { UUID } from './uuid.ts'
 
-const encodeCursor = (a: AlertRow) =>
-  Buffer.from(`${a.raisedAt.toISOString()}|${a.id}`).toString('base64url')
-
-function decodeCursor(cursor: string): SQL {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  const raisedAt = new Date(at ?? '')
-  if (!id || !UUID.test(id) || Number.isNaN(raisedAt.getTime())) {
-    throw badInput(`after "${cursor}" is not a cursor of this list`)
-  }
-  return or(
-    lt(alerts.raisedAt, raisedAt),
-    and(eq(alerts.raisedAt, raisedAt), lt(alerts.id, id)),
-  ) as SQL
-}
+const paging = newestFirst<AlertRow>(alerts.raisedAt, alerts.id, (a) => a.raisedAt)
 
 const activeIs = (active: boolean | null | undefined) =>
   active === true
@@ -31,8 +19,6 @@ const activeIs = (active: boolean | null | undefined) =>
     : active === false
       ? isNotNull(alerts.clearedAt)
       : undefined
-
-const newestFirst = [desc(alerts.raisedAt), desc(alerts.id)]
 
 export const Alert = {
   sensor: (alert: AlertRow) => alert.sensor || null,
@@ -57,12 +43,12 @@ export const alertQueries = {
           where.deviceId ? eq(alerts.deviceId, where.deviceId) : undefined,
           where.kind ? eq(alerts.kind, where.kind) : undefined,
           activeIs(where.active),
-          args.after ? decodeCursor(args.after) : undefined,
+          args.after ? paging.after(args.after) : undefined,
         ),
       )
-      .orderBy(...newestFirst)
+      .orderBy(...paging.orderBy)
       .limit(pageSize(args.first) + 1)
-    return connection(rows, args.first, encodeCursor)
+    return connection(rows, args.first, paging.cursorOf)
   },
 }
 
@@ -76,7 +62,7 @@ export const deviceAlerts = (
     .select()
     .from(alerts)
     .where(and(eq(alerts.deviceId, device.id), activeIs(args.active)))
-    .orderBy(...newestFirst)
+    .orderBy(...paging.orderBy)
 
 export const alertMutations = {
   async acknowledgeAlert(_: unknown, args: { id: string }, ctx: ApiContext) {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import { filter, map, pipe } from 'graphql-yoga'
 import { commandEvents, commands } from '../../db/schema.ts'
 import {
@@ -13,6 +13,7 @@ import { apiError, badInput } from '../errors.ts'
 import { requireRole } from '../roles.ts'
 import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
+import { newestFirst } from './newest-first.ts'
 import { updateTwin } from './twin-update.ts'
 import { UUID } from './uuid.ts'
 
@@ -26,20 +27,7 @@ async function findCommand(ctx: ApiContext, id: string): Promise<CommandRow | nu
   return row ?? null
 }
 
-const encodeCursor = (c: CommandRow) =>
-  Buffer.from(`${c.createdAt.toISOString()}|${c.id}`).toString('base64url')
-
-function decodeCursor(cursor: string): SQL {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  const createdAt = new Date(at ?? '')
-  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw badInput(`after "${cursor}" is not a cursor of this list`)
-  }
-  return or(
-    lt(commands.createdAt, createdAt),
-    and(eq(commands.createdAt, createdAt), lt(commands.id, id)),
-  ) as SQL
-}
+const paging = newestFirst<CommandRow>(commands.createdAt, commands.id, (c) => c.createdAt)
 
 export const commandFields = {
   events: (command: CommandParent, _: unknown, ctx: ApiContext) =>
@@ -63,10 +51,10 @@ export async function deviceCommands(
   const rows = await ctx.db
     .select()
     .from(commands)
-    .where(and(eq(commands.deviceId, device.id), args.after ? decodeCursor(args.after) : undefined))
-    .orderBy(desc(commands.createdAt), desc(commands.id))
+    .where(and(eq(commands.deviceId, device.id), args.after ? paging.after(args.after) : undefined))
+    .orderBy(...paging.orderBy)
     .limit(pageSize(args.first) + 1)
-  return connection(rows, args.first, encodeCursor)
+  return connection(rows, args.first, paging.cursorOf)
 }
 
 export const commandMutations = {

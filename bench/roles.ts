@@ -22,8 +22,9 @@ export interface RoleProcess {
 export async function startRole(
   role: Role | 'all',
   env: Record<string, string>,
+  nodeOptions: string[] = [],
 ): Promise<RoleProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, role], {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', main, role], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     'no-limits': { type: 'boolean', default: false },
     'limit-seconds': { type: 'string', default: '15' },
     out: { type: 'string', default: new URL('./results/', import.meta.url).pathname },
+    /** A role to CPU-profile (node --cpu-prof); the profile lands in --out. */
+    profile: { type: 'string' },
   },
 })
 const number = (name: keyof typeof args, min: number) => {
@@ -107,7 +109,11 @@ try {
   // Production's shape: each role its own process (embedded services live in one process).
   const roles: RoleProcess[] = []
   for (const role of args.embedded ? (['all'] as const) : (['worker', 'ingest', 'api'] as const)) {
-    const started = await startRole(role, env)
+    const started = await startRole(
+      role,
+      env,
+      args.profile === role ? ['--cpu-prof', '--cpu-prof-dir', args.out as string] : [],
+    )
     roles.push(started)
     cleanup.push(started.stop)
   }

@@ -8,6 +8,8 @@ export interface Ledger {
   /** Ingest's signal counter, from its latest "ingest stats" log line. */
   signals(): number
   waitForTwins(count: number): Promise<void>
+  /** Waits until no twin snapshot was written for `quietMs` (the start-up storm is over). */
+  waitForQuiet(quietMs: number, timeoutMs: number): Promise<void>
   /** Waits until `sent` readings arrived, or nothing moved for 10 s, or `timeoutMs` passed. */
   drain(sent: number, timeoutMs: number): Promise<{ readings: number; duplicates: number }>
   close(): Promise<void>
@@ -43,6 +45,15 @@ export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Led
           ? Number((await sql<{ n: string }[]>`select count(*) as n from twins`)[0]?.n ?? 0)
           : (stats()?.accepted ?? 0)
         if (started >= count) return
+        await sleep(500)
+      }
+    },
+    async waitForQuiet(quietMs, timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      while (sql && Date.now() < deadline) {
+        const [row] = await sql<{ idle: number | null }[]>`
+          select extract(epoch from now() - max(updated_at)) * 1000 as idle from twins`
+        if ((row?.idle ?? 0) >= quietMs) return
         await sleep(500)
       }
     },

@@ -121,18 +121,6 @@ try {
   const ledger: Ledger = openLedger(database?.url ?? null, ingest)
   cleanup.push(ledger.close)
 
-  const watch = watchProcesses({
-    ...Object.fromEntries(roles.map((r) => [r.role, () => [r.child.pid as number]])),
-    'bench + simulator': () => [process.pid],
-    'temporal dev server': () => [temporal.process.pid as number],
-    ...(database
-      ? {
-          postgres: () => pidsMatching(/^postgres/),
-          mosquitto: () => [mosquitto?.process.pid as number],
-        }
-      : {}),
-  })
-
   console.log(`connecting ${devices} simulated devices to ${mqttUrl}…`)
   const fleet = await startFleet({
     url: mqttUrl,
@@ -151,8 +139,20 @@ try {
     fleet.ids.slice(0, sample),
   )
   cleanup.push(probes.stop)
-  // Every twin started (status online went through) before the clock starts.
+  // Every twin started (status online went through) and written before the clock starts.
   await ledger.waitForTwins(devices)
+  await ledger.waitForQuiet(5000, 300_000)
+  const watch = watchProcesses({
+    ...Object.fromEntries(roles.map((r) => [r.role, () => [r.child.pid as number]])),
+    'bench + simulator': () => [process.pid],
+    'temporal dev server': () => [temporal.process.pid as number],
+    ...(database
+      ? {
+          postgres: () => pidsMatching(/^postgres/),
+          mosquitto: () => [mosquitto?.process.pid as number],
+        }
+      : {}),
+  })
 
   const results: StepResult[] = []
   for (const total of steps) {

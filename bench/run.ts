@@ -230,9 +230,14 @@ try {
   const written = writeResults(result, args.out as string)
   console.log(written.markdown)
   console.log(`results: ${written.files.join(', ')}`)
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
 } finally {
   for (const step of cleanup.reverse()) await step().catch((error) => console.error(error))
   rmSync(dataDir, { recursive: true, force: true })
+  // The Temporal runtime of the limit probe keeps the process alive otherwise.
+  process.exit(process.exitCode ?? 0)
 }
 
 /** The highest offered rate whose step lost nothing and kept twins fresh. */

@@ -35,6 +35,16 @@ const CLI_TYPE: Record<SearchAttributeType, string> = {
   [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
 }
 
+/**
+ * The dev server has one history shard, which keeps the state of only 512 workflows in memory
+ * by default: with thousands of twins nearly every signal reloaded a twin from SQLite (the bench
+ * showed twins lagging more the more of them there were). Keep a whole fleet's worth.
+ */
+const TWIN_FLEET_CONFIG = {
+  'history.cacheMaxSize': 20_000,
+  'history.eventsCacheMaxSize': 20_000,
+}
+
 /** Starts `temporal server start-dev` with devtwin's search attributes and waits until it serves. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   mkdirSync(dirname(opts.dbFile), { recursive: true })
@@ -61,7 +71,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       '--search-attribute',
       `${key.name}=${CLI_TYPE[key.type]}`,
     ]),
-    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([name, value]) => [
+    ...Object.entries({ ...TWIN_FLEET_CONFIG, ...opts.dynamicConfig }).flatMap(([name, value]) => [
       '--dynamic-config-value',
       `${name}=${JSON.stringify(value)}`,
     ]),

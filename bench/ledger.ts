@@ -10,8 +10,15 @@ export interface Ledger {
   waitForTwins(count: number): Promise<void>
   /** Waits until no twin snapshot was written for `quietMs` (the start-up storm is over). */
   waitForQuiet(quietMs: number, timeoutMs: number): Promise<void>
-  /** Waits until `sent` readings arrived, or nothing moved for 10 s, or `timeoutMs` passed. */
-  drain(sent: number, timeoutMs: number): Promise<{ readings: number; duplicates: number }>
+  /**
+   * Waits until the count reaches `expected()` (asked again at every look: publishes still in
+   * flight at the end of a step are acknowledged later), or nothing moved for 10 s, or
+   * `timeoutMs` passed.
+   */
+  drain(
+    expected: () => number,
+    timeoutMs: number,
+  ): Promise<{ readings: number; duplicates: number }>
   close(): Promise<void>
 }
 
@@ -23,7 +30,8 @@ interface IngestStats {
 /**
  * Counts in Postgres when there is one to ask: a reading is one (device, seq), however many
  * sensor rows it has; a duplicate is a sensor row stored twice. Embedded (PGlite lives inside
- * the devtwin process), it trusts ingest's own count of messages stored and signalled.
+ * the devtwin process), it trusts ingest's own count of messages stored and signalled (status
+ * messages included, so only differences between two counts mean anything).
  */
 export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Ledger {
   const sql = databaseUrl ? postgres(databaseUrl, { max: 1, onnotice: () => {} }) : null
@@ -57,11 +65,11 @@ export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Led
         await sleep(500)
       }
     },
-    async drain(sent, timeoutMs) {
+    async drain(expected, timeoutMs) {
       const deadline = Date.now() + timeoutMs
       let last = await ledger.counts()
       let movedAt = Date.now()
-      while (last.readings < sent && Date.now() < deadline && Date.now() - movedAt < 10_000) {
+      while (last.readings < expected() && Date.now() < deadline && Date.now() - movedAt < 10_000) {
         await sleep(500)
         const now = await ledger.counts()
         if (now.readings !== last.readings) movedAt = Date.now()

@@ -163,8 +163,12 @@ try {
     await sleep(stepSeconds * 1000)
     fleet.setRate(0)
     const to = Date.now()
+    const drained = await ledger.drain(
+      () => before.readings + fleet.stats().sent - before.sent,
+      60_000,
+    )
+    // Every reading the broker acknowledged, publishes in flight at the step's end included.
     const sent = fleet.stats().sent - before.sent
-    const drained = await ledger.drain(fleet.stats().sent, 60_000)
     const signals = ledger.signals() - signalsBefore
     const step: StepResult = {
       offeredPerSecond: total,

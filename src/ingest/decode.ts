@@ -66,7 +66,23 @@ export function decodeMessage(
   receivedAt: number,
   limits: DecodeOptions,
 ): Decoded {
-  const parsed = (limits.topics ?? defaultTopics).parse(topic)
+  return decodeParsed(
+    (limits.topics ?? defaultTopics).parse(topic),
+    topic,
+    payload,
+    receivedAt,
+    limits,
+  )
+}
+
+/** `decodeMessage` for a topic its caller has parsed already (ingest parses each topic once). */
+export function decodeParsed(
+  parsed: { deviceId: string; kind: string } | null,
+  topic: string,
+  payload: Uint8Array,
+  receivedAt: number,
+  limits: DecodeOptions,
+): Decoded {
   if (!parsed || !['telemetry', 'status', 'acks'].includes(parsed.kind)) {
     return { ok: false, reason: 'bad_topic', message: `not a device topic: ${topic.slice(0, 200)}` }
   }

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts'
 import type { Topics } from '../topics.ts'
 import { Batcher, type DeviceBatch } from './batcher.ts'
 import { type DeadLetter, deadLetter, storeDeadLetters } from './dead-letters.ts'
-import { decodeMessage, type RejectReason } from './decode.ts'
+import { decodeParsed, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
 import { DeviceDirectory, type Refusal } from './device-directory.ts'
 import { RateLimiter } from './rate-limit.ts'
@@ -98,7 +98,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   receiveWithDeferredAcks(client, (topic, payload, ack) => {
     stats.received++
     const receivedAt = Date.now()
-    const deviceId = opts.topics.parse(topic)?.deviceId
+    const parsed = opts.topics.parse(topic)
+    const deviceId = parsed?.deviceId
     if (deviceId && !limiter.take(deviceId, receivedAt)) {
       const detail = `over ${opts.rateLimit.perSecond} messages/s (burst ${opts.rateLimit.burst})`
       reject(
@@ -107,7 +108,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       )
       return
     }
-    const message = decodeMessage(topic, payload, receivedAt, opts)
+    const message = decodeParsed(parsed, topic, payload, receivedAt, opts)
     if (!message.ok) {
       // A malformed message never becomes valid: it is kept and acknowledged, not re-delivered.
       const fields = {

@@ -1,5 +1,5 @@
 import { filter, map, pipe } from 'graphql-yoga'
-import { decodeMessage } from '../../ingest/decode.ts'
+import { decodeParsed } from '../../ingest/decode.ts'
 import type { TwinChange } from '../../twins/change.ts'
 import type { ApiContext } from '../context.ts'
 
@@ -25,24 +25,29 @@ export const Subscription = {
   // Live telemetry comes straight from the device's topic on the broker: it need not wait for
   // Temporal or Postgres. Messages ingest would reject are not passed on.
   telemetry: {
-    subscribe: (_: unknown, args: { deviceId: string; sensor?: string | null }, ctx: ApiContext) =>
-      flatten(
+    subscribe: (
+      _: unknown,
+      args: { deviceId: string; sensor?: string | null },
+      ctx: ApiContext,
+    ) => {
+      const topic = ctx.topics.device(args.deviceId, 'telemetry')
+      return flatten(
         pipe(
-          ctx.hub.listen(ctx.topics.device(args.deviceId, 'telemetry')),
-          map((payload) => readingsIn(ctx, args.deviceId, payload)),
+          ctx.hub.listen(topic),
+          map((payload) => readingsIn(topic, args.deviceId, payload)),
           map((readings) => readings.filter((r) => !args.sensor || r.sensor === args.sensor)),
           filter((readings) => readings.length > 0),
         ),
-      ),
+      )
+    },
     resolve: (reading: ReadingEvent) => reading,
   },
 }
 
-function readingsIn(ctx: ApiContext, deviceId: string, payload: Buffer): ReadingEvent[] {
-  const topic = ctx.topics.device(deviceId, 'telemetry')
-  const message = decodeMessage(topic, payload, Date.now(), {
+/** The device's topic is known here: its payload is checked without parsing the topic again. */
+function readingsIn(topic: string, deviceId: string, payload: Buffer): ReadingEvent[] {
+  const message = decodeParsed({ deviceId, kind: 'telemetry' }, topic, payload, Date.now(), {
     maxPayloadBytes: Number.POSITIVE_INFINITY,
-    topics: ctx.topics,
   })
   if (!message.ok || message.kind !== 'telemetry') return []
   return message.readings.flatMap((r) =>

@@ -57,11 +57,13 @@ export const persistTwin =
       await storeReservations(tx, records.reservations)
       return storeAlerts(tx, alerts)
     })
-    const publish = (topic: string, payload: unknown) =>
-      deps.mqtt.publishAsync(topic, JSON.stringify(payload), { qos: 0 })
-    for (const change of changes) await publish(deps.topics.twinEvents(twin.deviceId), change)
-    for (const alert of alertRows) await publish(deps.topics.alerts(twin.deviceId), alert)
-    for (const command of records.commands) {
-      await publish(deps.topics.commandUpdates(twin.deviceId), command)
-    }
+    // One client writes them in call order, so they need not wait for each other: the twin's
+    // workflow task is held open until this activity returns.
+    const publish = (topic: string, payloads: readonly unknown[]) =>
+      payloads.map((p) => deps.mqtt.publishAsync(topic, JSON.stringify(p), { qos: 0 }))
+    await Promise.all([
+      ...publish(deps.topics.twinEvents(twin.deviceId), changes),
+      ...publish(deps.topics.alerts(twin.deviceId), alertRows),
+      ...publish(deps.topics.commandUpdates(twin.deviceId), records.commands),
+    ])
   }

@@ -22,15 +22,13 @@ export const COMMAND_STATUSES = [
 ] as const
 export type CommandStatus = (typeof COMMAND_STATUSES)[number]
 
-const TERMINAL = new Set<CommandStatus>([
-  'SUCCEEDED',
-  'FAILED',
-  'REJECTED',
-  'TIMED_OUT',
-  'EXPIRED',
-  'CANCELLED',
-])
-export const isTerminal = (status: CommandStatus) => TERMINAL.has(status)
+/** Every other status is terminal: a command in one of these is still under way. */
+const OPEN = new Set<CommandStatus>(['PENDING', 'SENT', 'ACCEPTED'])
+export const isTerminal = (status: CommandStatus) => !OPEN.has(status)
+
+/** The commands still under way (the twin's `pendingCommands`). */
+export const openCommands = (commands: readonly Command[]) =>
+  commands.filter((c) => !isTerminal(c.status))
 
 /** Defaults and bounds of `sendCommand`'s arguments. */
 export const COMMAND_LIMITS = {

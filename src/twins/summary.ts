@@ -1,4 +1,4 @@
-import { isTerminal } from './commands.ts'
+import { openCommands } from './commands.ts'
 import { delta } from './desired.ts'
 import type { TwinState } from './twin.ts'
 
@@ -24,7 +24,7 @@ export function describeTwin(twin: TwinState): string {
   if (r?.status === 'ACTIVE') {
     parts.push(`reserved by ${r.holder} until ${new Date(r.expiresAt).toISOString()}`)
   }
-  const open = twin.commands.filter((c) => !isTerminal(c.status)).length
+  const open = openCommands(twin.commands).length
   if (open > 0) parts.push(`${open} command${open === 1 ? '' : 's'} pending`)
   if (twin.clockSkew) parts.push('device clock ahead, not trusted')
   return parts.join(' · ')

@@ -78,6 +78,14 @@ export function newTwin(deviceId: string): TwinState {
 }
 
 /**
+ * A twin as stored (a snapshot, a change-log entry, a continue-as-new input), with the fields
+ * added since it was written at their empty values: one place for every reader of old states.
+ */
+export function restoreTwin(deviceId: string, stored: TwinState | null | undefined): TwinState {
+  return { ...newTwin(deviceId), ...stored }
+}
+
+/**
  * Applies one batch from ingest. Readings are applied in device-time order; a reading older than
  * what the twin holds for a sensor never overwrites it (it is history only), and a re-delivered
  * message changes nothing. Statuses are applied in receive order.

@@ -39,7 +39,7 @@ import {
 } from '../twins/reservations.ts'
 import { step } from '../twins/step.ts'
 import { describeTwin } from '../twins/summary.ts'
-import { applyBatch, newTwin, type TwinState } from '../twins/twin.ts'
+import { applyBatch, restoreTwin, type TwinState } from '../twins/twin.ts'
 import {
   batchSignal,
   cancelCommandUpdate,
@@ -108,8 +108,7 @@ const check = (refusal: { code: string; message: string } | null) => {
  * no message (silence, the end of a flapping quiet period).
  */
 export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
-  // Twins carried over from before commands and reservations existed get none.
-  let twin: TwinState = { ...newTwin(input.deviceId), ...input.twin }
+  let twin = restoreTwin(input.deviceId, input.twin)
   let model = input.model ?? null
   let decommissioned = false
   let isRegistered = false

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lte } from 'drizzle-orm'
 import { telemetry } from '../../db/schema.ts'
-import { newTwin, type TwinState } from '../../twins/twin.ts'
+import { restoreTwin, type TwinState } from '../../twins/twin.ts'
 import type { ApiContext } from '../context.ts'
 import { badInput } from '../errors.ts'
 import { deviceAlerts } from './alerts.ts'
@@ -19,7 +19,7 @@ export const Device = {
     device.modelId ? findModel(ctx, device.modelId) : null,
 
   /** A device whose twin has not written its first snapshot yet has an empty twin. */
-  twin: (device: DeviceParent): TwinState => device.twin ?? newTwin(device.id),
+  twin: (device: DeviceParent): TwinState => restoreTwin(device.id, device.twin),
 
   async telemetry(
     device: DeviceParent,

@@ -8,7 +8,7 @@ import { Query } from './query.ts'
 import { registryMutations } from './registry.ts'
 import { reservationMutations, reservationQueries } from './reservations.ts'
 import { Subscription } from './subscription.ts'
-import { Twin } from './twin.ts'
+import { Twin, TwinEvent } from './twin.ts'
 
 export const resolvers = {
   JSON: JSONResolver,
@@ -32,6 +32,7 @@ export const resolvers = {
   Command: commandFields,
   Device,
   Twin,
+  TwinEvent,
   Subscription: {
     ...Subscription,
     alerts: alertSubscription,

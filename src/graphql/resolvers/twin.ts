@@ -1,7 +1,7 @@
-import { isTerminal } from '../../twins/commands.ts'
+import { openCommands } from '../../twins/commands.ts'
 import { delta } from '../../twins/desired.ts'
 import { activeReservation } from '../../twins/reservations.ts'
-import { reported, type SensorState, type TwinState } from '../../twins/twin.ts'
+import { reported, restoreTwin, type SensorState, type TwinState } from '../../twins/twin.ts'
 
 type SensorParent = SensorState & { name: string; health: string; healthReason: string | null }
 
@@ -26,6 +26,10 @@ export const Twin = {
   desiredVersion: (twin: TwinState) => twin.desired?.version ?? 0,
   delta: (twin: TwinState) => delta(twin),
   reservation: (twin: TwinState) => activeReservation(twin, Date.now()),
-  // Twins written before commands existed have none.
-  pendingCommands: (twin: TwinState) => (twin.commands ?? []).filter((c) => !isTerminal(c.status)),
+  pendingCommands: (twin: TwinState) => openCommands(twin.commands),
+}
+
+/** Change-log entries (history, twinChanged) carry the twin as it was then. */
+export const TwinEvent = {
+  twin: (event: { deviceId: string; twin: TwinState }) => restoreTwin(event.deviceId, event.twin),
 }

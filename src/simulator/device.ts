@@ -180,16 +180,23 @@ export class SimulatedDevice {
     })
   }
 
+  /** Lets go of the current connection (or attempt) and returns it, to be ended. */
+  private detach(): MqttClient | null {
+    const client = this.client
+    if (!client) return null
+    this.client = null
+    this.connecting = null
+    this.abandon?.('disconnected')
+    return client
+  }
+
   /**
    * A clean disconnect. The broker does not send the will then, so the device says
    * `{"online":false}` itself first.
    */
   async disconnect(): Promise<void> {
-    const client = this.client
+    const client = this.detach()
     if (!client) return
-    this.client = null
-    this.connecting = null
-    this.abandon?.('disconnected')
     if (client.connected) {
       await new Promise<void>((resolve) => {
         client.publish(this.opts.topics.status, OFFLINE, { qos: 1, retain: true }, (error) => {
@@ -207,11 +214,8 @@ export class SimulatedDevice {
    * commands goes on; their acks are answered to the service's retries once back.
    */
   async goOffline(): Promise<void> {
-    const client = this.client
+    const client = this.detach()
     if (!client) return
-    this.client = null
-    this.connecting = null
-    this.abandon?.('disconnected')
     await new Promise<void>((resolve) => client.end(true, {}, () => resolve()))
   }
 

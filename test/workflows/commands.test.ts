@@ -105,10 +105,12 @@ describe.each(MODES)('commands and reservations (%s)', (mode) => {
     const sent = await send({ deviceId: id, ttlSeconds: 120 })
     expect(sent).toMatchObject({ status: 'PENDING', attempts: 0 })
     const pending = await stack.graphql(
-      `query ($id: ID!) { device(id: $id) { twin { pendingCommands { id status } } } }`,
+      `query ($id: ID!) { device(id: $id) { twin { pendingCommands { id status events { status attempt } } } } }`,
       { id },
     )
-    expect(pending.data?.device.twin.pendingCommands).toEqual([{ id: sent.id, status: 'PENDING' }])
+    expect(pending.data?.device.twin.pendingCommands).toEqual([
+      { id: sent.id, status: 'PENDING', events: [{ status: 'PENDING', attempt: 0 }] },
+    ])
     await fleet.device(id).connect()
     const done = await waitForCommand(stack, sent.id, 'SUCCEEDED')
     expect(done.attempts).toBe(1)

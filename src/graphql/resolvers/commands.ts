@@ -30,12 +30,15 @@ async function findCommand(ctx: ApiContext, id: string): Promise<CommandRow | nu
 const paging = newestFirst<CommandRow>(commands.createdAt, commands.id, (c) => c.createdAt)
 
 export const commandFields = {
+  // A command from a twin (pendingCommands, commandUpdated) carries its trail; a row does not.
   events: (command: CommandParent, _: unknown, ctx: ApiContext) =>
-    ctx.db
-      .select()
-      .from(commandEvents)
-      .where(eq(commandEvents.commandId, command.id))
-      .orderBy(asc(commandEvents.seq)),
+    'events' in command
+      ? command.events
+      : ctx.db
+          .select()
+          .from(commandEvents)
+          .where(eq(commandEvents.commandId, command.id))
+          .orderBy(asc(commandEvents.seq)),
 }
 
 export const commandQueries = {

@@ -2,15 +2,17 @@ import { compactReadings, type TwinBatch } from '../twins/batch.ts'
 import type { CommandAck } from '../twins/commands.ts'
 import type { Reading, StatusReport } from '../twins/reading.ts'
 
-/** One device's messages gathered during one coalescing window, with their MQTT acks. */
+/** One device's messages gathered during one coalescing window, with their MQTT PUBACKs. */
 export interface DeviceBatch {
   deviceId: string
   readings: Reading[]
   statuses: StatusReport[]
+  /** The device's answers to commands (not to be confused with `pubacks`). */
   commandAcks: CommandAck[]
   messages: number
   lastTelemetryAt: number | null
-  acks: (() => void)[]
+  /** Sends each message's held PUBACK to the broker. */
+  pubacks: (() => void)[]
 }
 
 /** Gathers decoded messages per device until ingest drains them for one flush. */
@@ -57,12 +59,12 @@ export class Batcher {
         commandAcks: [],
         messages: 0,
         lastTelemetryAt: null,
-        acks: [],
+        pubacks: [],
       }
       this.#pending.set(deviceId, batch)
     }
     batch.messages++
-    batch.acks.push(ack)
+    batch.pubacks.push(ack)
     this.#messages++
     return batch
   }

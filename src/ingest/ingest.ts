@@ -187,12 +187,12 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       JSON.stringify({ readings: batch.readings, statuses: batch.statuses }),
     )
     const ackAll = () => {
-      for (const ack of batch.acks) ack()
+      for (const ack of batch.pubacks) ack()
     }
     reject(letter, ackAll, batch.messages)
   }
   const acknowledge = (batch: DeviceBatch) => {
-    for (const ack of batch.acks) ack()
+    for (const ack of batch.pubacks) ack()
     stats.accepted += batch.messages
   }
 

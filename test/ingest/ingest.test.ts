@@ -21,6 +21,28 @@ async function reportedIn(stack: TestStack, deviceId: string) {
   return result.data?.device?.twin?.reported
 }
 
+/** Options for an ingest a test runs itself, on the stack's broker, database and task queue. */
+function ownIngest(stack: TestStack, name: string) {
+  return {
+    mqtt: {
+      url: stack.mqttUrl,
+      clientId: `${name}-${stack.deviceId()}`,
+      protocolVersion: stack.mode === 'services' ? 5 : 4,
+      ...stack.serviceCredentials,
+    } as const,
+    db: stack.database.db,
+    temporal: stack.temporal,
+    taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
+    batchMs: 50,
+    twinWaitMs: 10_000,
+    autoProvision: true,
+    maxPayloadBytes: 65_536,
+    rateLimit: { perSecond: 1000, burst: 1000 },
+    topics: stack.topics,
+    log: log.child({ test: name }),
+  }
+}
+
 describe.each(MODES)('ingest (%s)', (mode) => {
   let stack: TestStack
   beforeAll(async () => {
@@ -152,23 +174,7 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
   const reportedOf = (id: string) => reportedIn(stack, id)
 
   it('loses nothing when it crashes holding unacknowledged messages', async () => {
-    const clientId = `crash-test-${stack.deviceId()}`
-    const options = {
-      mqtt: {
-        url: stack.mqttUrl,
-        clientId,
-        protocolVersion: mode === 'services' ? 5 : 4,
-        ...stack.serviceCredentials,
-      } as const,
-      db: stack.database.db,
-      temporal: stack.temporal,
-      taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
-      autoProvision: true,
-      maxPayloadBytes: 65_536,
-      rateLimit: { perSecond: 1000, burst: 1000 },
-      topics: stack.topics,
-      log: log.child({ test: 'crash' }),
-    }
+    const options = ownIngest(stack, 'crash')
     // A window far longer than the test: the first ingest never flushes.
     const first = await startIngest({ ...options, batchMs: 600_000 })
     const id = stack.deviceId('crash')
@@ -191,6 +197,48 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
       await waitFor(async () => (await reportedOf(id))?.n === 10, { what: 'n = 10 on the twin' })
     } finally {
       await second.stop()
+    }
+  })
+})
+
+describe.each(MODES)('ingest flow control (%s)', (mode) => {
+  let stack: TestStack
+  beforeAll(async () => {
+    // No ingest and no worker of the stack's own: the test holds the twin busy by having none.
+    stack = await startTestStack(mode, { roles: ['api'] })
+  })
+  afterAll(() => stack?.close())
+
+  it('sends a busy twin nothing until it has applied its last batch, then the rest in one', async () => {
+    // Far longer than the test: only the twin's announcement can free it.
+    const ingest = await startIngest({ ...ownIngest(stack, 'flow'), twinWaitMs: 600_000 })
+    const id = stack.deviceId('flow')
+    const send = (n: number) =>
+      stack.publish(stack.topics.device(id, 'telemetry'), { seq: n, ts: Date.now(), values: { n } })
+    let worker: Awaited<ReturnType<TestStack['startWorker']>> | undefined
+    try {
+      await send(1)
+      await waitFor(() => ingest.stats.signals === 1, { what: 'the first batch signalled' })
+      for (let n = 2; n <= 5; n++) await send(n)
+      await waitFor(() => ingest.stats.received === 5, { what: 'ingest to receive all 5' })
+      // Held, not lost: stored only once signalled, and a flush or two has passed them over.
+      const flushes = ingest.stats.flushes
+      await waitFor(() => ingest.stats.flushes >= flushes + 2, { what: 'two more flushes' })
+      expect(ingest.stats.signals).toBe(1)
+      expect(ingest.stats.twinsBusy).toBe(1)
+      expect(ingest.stats.accepted).toBe(1)
+      expect(await storedReadingsOf(stack, id)).toBe(1)
+
+      worker = await stack.startWorker()
+      await waitFor(async () => (await reportedIn(stack, id))?.n === 5, {
+        what: 'n = 5 on the twin',
+      })
+      expect(ingest.stats.signals).toBe(2)
+      expect(ingest.stats.accepted).toBe(5)
+      expect(await storedReadingsOf(stack, id)).toBe(5)
+    } finally {
+      await ingest.stop()
+      await worker?.stop()
     }
   })
 })

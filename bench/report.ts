@@ -27,6 +27,8 @@ export interface BenchResult {
   stack: string
   devices: number
   batchMs: number
+  /** Ingest's flow control: how long a twin may keep its last batch unannounced; 0 = off. */
+  twinWaitMs?: number
   stepSeconds: number
   steps: StepResult[]
   knee: StepResult | null
@@ -41,7 +43,7 @@ export function writeResults(result: BenchResult, dir: string) {
   const lines = [
     `# devtwin bench: ${result.mode}, ${result.at}`,
     '',
-    `${result.devices} devices, ${result.stack}, ingest window ${result.batchMs} ms, ${result.stepSeconds} s a step.`,
+    `${result.devices} devices, ${result.stack}, ingest window ${result.batchMs} ms, flow control ${result.twinWaitMs ? `on (${result.twinWaitMs} ms)` : 'off'}, ${result.stepSeconds} s a step.`,
     '',
     '| offered msg/s | sent/s | lost | dupl. | stored/s | signals/s | readings/signal | publish → telemetry sub | publish → twin |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -63,7 +65,7 @@ export function writeResults(result: BenchResult, dir: string) {
   if (result.limits && best) {
     const { broker, temporal } = result.limits
     lines.push(
-      `Limits of the same parts, same run: bare broker ${broker.messagesPerSecond} msg/s (QoS 1 to a subscriber that does nothing); Temporal ${temporal.signalsPerSecond} signals/s (tight signalWithStart loop).`,
+      `Limits of the same parts, same run: bare broker ${broker.messagesPerSecond} msg/s (QoS 1 to a subscriber that does nothing); Temporal ${temporal.signalsPerSecond} signals/s (tight loop of signals to running workflows).`,
       '',
       `Ratios: ingest ${ratio(best.ingestPerSecond, broker.messagesPerSecond)} of the broker limit; twin signals ${ratio(best.signalsPerSecond, temporal.signalsPerSecond)} of the Temporal limit.`,
       '',

@@ -1,6 +1,7 @@
 // `npm run bench -- --devices 3000 --rate 0.2 --duration 300` (a fleet at a steady rate) or
 // `npm run bench -- --ramp` (rates up until loss or slow twins: the knee). See README,
-// Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms, --sample,
+// Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms, --twin-wait-ms
+// (ingest's flow control; 0 = off), --sample,
 // --no-limits, --limit-seconds, --ramp-devices, --ramp-steps 500,1000,…, --step-seconds, --out.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     'step-seconds': { type: 'string', default: '30' },
     embedded: { type: 'boolean', default: false },
     'batch-ms': { type: 'string', default: '250' },
+    'twin-wait-ms': { type: 'string', default: '10000' },
     sample: { type: 'string', default: '50' },
     'no-limits': { type: 'boolean', default: false },
     'limit-seconds': { type: 'string', default: '15' },
@@ -96,6 +98,7 @@ try {
     DEVTWIN_INGEST_CLIENT_ID: `${root}-ingest`,
     DEVTWIN_DATA_DIR: dataDir,
     DEVTWIN_BATCH_MS: args['batch-ms'] as string,
+    DEVTWIN_TWIN_WAIT_MS: args['twin-wait-ms'] as string,
     DEVTWIN_STATS_MS: '1000',
     // The bench decides the load; ingest's flood guard is not what is measured.
     DEVTWIN_DEVICE_RATE: '1000',
@@ -225,6 +228,7 @@ try {
       : 'Mosquitto (shipped config) + Postgres, ingest/worker/api processes',
     devices,
     batchMs: Number(args['batch-ms']),
+    twinWaitMs: Number(args['twin-wait-ms']),
     stepSeconds,
     steps: results,
     knee: ramp ? kneeOf(results) : null,

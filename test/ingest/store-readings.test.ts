@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { asc, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Database, openDatabase } from '../../src/db/client.ts'
+import { telemetry } from '../../src/db/schema.ts'
+import { Batcher } from '../../src/ingest/batcher.ts'
+import { storeReadings } from '../../src/ingest/store-readings.ts'
+import type { Reading } from '../../src/twins/reading.ts'
+import { createTestDatabase } from '../support/services.ts'
+
+describe.each(['postgres', 'pglite'] as const)('storeReadings (%s)', (kind) => {
+  let database: Database
+  let cleanup: () => Promise<void>
+  beforeAll(async () => {
+    if (kind === 'postgres') {
+      const created = await createTestDatabase()
+      database = await openDatabase({ url: created.url, dataDir: '/nonexistent' })
+      cleanup = created.drop
+    } else {
+      const dataDir = mkdtempSync(join(tmpdir(), 'devtwin-readings-'))
+      database = await openDatabase({ dataDir })
+      cleanup = async () => rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+  afterAll(async () => {
+    await database?.close()
+    await cleanup?.()
+  })
+
+  const flush = (deviceId: string, readings: Reading[]) => {
+    const batcher = new Batcher()
+    for (const reading of readings) batcher.addReadings(deviceId, [reading], () => {})
+    return batcher.drain()
+  }
+
+  it('stores every value with its exact times, nulls as nulls, and a re-sent reading once', async () => {
+    const t = 1_763_920_000_123
+    const readings: Reading[] = [
+      {
+        time: t,
+        deviceTime: t,
+        receivedAt: t + 7,
+        seq: 1,
+        values: { power: 11.5, plug: 'ccs', door: true, note: null },
+        clockSkewed: false,
+      },
+      {
+        time: t + 999,
+        deviceTime: null,
+        receivedAt: t + 999,
+        seq: null,
+        values: { power: 0 },
+        clockSkewed: false,
+      },
+    ]
+    expect(await storeReadings(database.db, flush('exact', readings))).toBe(5)
+    await storeReadings(database.db, flush('exact', readings.slice(0, 1)))
+    const rows = await database.db
+      .select()
+      .from(telemetry)
+      .where(eq(telemetry.deviceId, 'exact'))
+      .orderBy(asc(telemetry.time), asc(telemetry.sensor))
+    expect(
+      rows.map((r) => [
+        r.sensor,
+        r.value,
+        r.time.getTime(),
+        r.deviceTime?.getTime() ?? null,
+        r.receivedAt.getTime(),
+        r.seq,
+      ]),
+    ).toEqual([
+      ['door', true, t, t, t + 7, 1],
+      ['note', null, t, t, t + 7, 1],
+      ['plug', 'ccs', t, t, t + 7, 1],
+      ['power', 11.5, t, t, t + 7, 1],
+      ['power', 0, t + 999, null, t + 999, null],
+    ])
+  })
+
+  it('stores a flush of 20,000 values, more than one VALUES list could carry', async () => {
+    const readings = Array.from({ length: 5_000 }, (_, i) => ({
+      time: 1_763_920_000_000 + i,
+      deviceTime: 1_763_920_000_000 + i,
+      receivedAt: 1_763_920_000_000 + i,
+      seq: i,
+      values: { a: i, b: i / 2, c: `v${i}`, d: i % 2 === 0 },
+      clockSkewed: false,
+    }))
+    expect(await storeReadings(database.db, flush('many', readings))).toBe(20_000)
+    expect(await database.db.$count(telemetry, eq(telemetry.deviceId, 'many'))).toBe(20_000)
+  })
+})

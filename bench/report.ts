@@ -65,9 +65,9 @@ export function writeResults(result: BenchResult, dir: string) {
   if (result.limits && best) {
     const { broker, temporal } = result.limits
     lines.push(
-      `Limits of the same parts, same run: bare broker ${broker.messagesPerSecond} msg/s (QoS 1 to a subscriber that does nothing); Temporal ${temporal.signalsPerSecond} signals/s (tight loop of signals to running workflows).`,
+      `Limits of the same parts, same run: bare broker ${broker.messagesPerSecond} msg/s (QoS 1 to a subscriber that does nothing); Temporal ${temporal.signalsPerSecond} signals/s accepted, of which its workflows handled ${temporal.handledPerSecond}/s meanwhile (tight loop of signals to running workflows that only count them).`,
       '',
-      `Ratios: ingest ${ratio(best.ingestPerSecond, broker.messagesPerSecond)} of the broker limit; twin signals ${ratio(best.signalsPerSecond, temporal.signalsPerSecond)} of the Temporal limit.`,
+      `Ratios: ingest ${ratio(best.ingestPerSecond, broker.messagesPerSecond)} of the broker limit; twin signals ${ratio(best.signalsPerSecond, temporal.handledPerSecond)} of the signals Temporal's workflows handled (${ratio(best.signalsPerSecond, temporal.signalsPerSecond)} of those it accepted).`,
       '',
     )
   }

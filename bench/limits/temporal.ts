@@ -1,15 +1,20 @@
+import { setTimeout as delay } from 'node:timers/promises'
 // Temporal's own limit: the signal that ingest makes for every device batch, as fast as the
-// server accepts it, into running workflows that only count. What ingest reaches is judged
-// against it.
+// server accepts it, into running workflows that only count. The server accepts signals far
+// faster than their workflows get to run (a workflow task each), so both are measured: what
+// twins reach is judged against the signals handled when each workflow has one in flight.
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client'
+import type { InjectedSinks } from '@temporalio/worker'
 import { NativeConnection, Worker } from '@temporalio/worker'
 import pMap from 'p-map'
 import { installTemporalRuntime } from '../../src/worker.ts'
-import { sinkBatchSignal, type sinkWorkflow } from './sink-workflow.ts'
+import { type ProbeSinks, sinkBatchSignal, type sinkWorkflow } from './sink-workflow.ts'
 
 export interface TemporalLimit {
+  /** Signals the server accepts, sent as fast as it takes them. */
   signalsPerSecond: number
-  signals: number
+  /** Signals handled by their workflows, each workflow given its next once it handled the last. */
+  handledPerSecond: number
   seconds: number
   workflows: number
   concurrency: number
@@ -53,18 +58,32 @@ export async function measureTemporalLimit(opts: TemporalLimitOptions): Promise<
   let worker: Worker | null = null
   let running: Promise<void> = Promise.resolve()
   let result: TemporalLimit
+  const handled = { count: 0, waiters: new Map<string, () => void>() }
+  const sinks: InjectedSinks<ProbeSinks> = {
+    probe: {
+      handled: {
+        fn: ({ workflowId }) => {
+          handled.count++
+          handled.waiters.get(workflowId)?.()
+          handled.waiters.delete(workflowId)
+        },
+        callDuringReplay: false,
+      },
+    },
+  }
   try {
     worker = await Worker.create({
       connection: workerConnection,
       namespace,
       taskQueue,
       workflowsPath,
+      sinks,
       shutdownGraceTime: '5 seconds',
     })
     running = worker.run()
     // Its failure is rethrown at the end; meanwhile it must not crash the process.
     running.catch(() => undefined)
-    result = await signalLoop(client, { ...opts, taskQueue, ids, concurrency })
+    result = await signalLoops(client, { ...opts, taskQueue, ids, concurrency }, handled)
   } finally {
     // Worker first: terminating under a running worker makes it warn of every task it loses.
     if (worker?.getState() === 'RUNNING') worker.shutdown()
@@ -89,50 +108,77 @@ export async function measureTemporalLimit(opts: TemporalLimitOptions): Promise<
 }
 
 /**
- * `concurrency` loops of signals, round-robin over the ids; counts the accepted. As ingest does,
- * the first signal of each workflow starts it (signalWithStart) and the rest are plain signals.
+ * After a warm-up that starts every workflow (signalWithStart, as ingest's first signal does):
+ * - closed loop: `lanes` lanes, each signalling one of its own workflows and waiting until that
+ *   workflow handled it before the next, as ingest's flow control does: signals handled a second;
+ * - open loop: `concurrency` loops of plain signals as fast as the server accepts them.
  */
-async function signalLoop(
+async function signalLoops(
   client: Client,
   opts: { seconds: number; taskQueue: string; ids: string[]; concurrency: number },
+  handled: { count: number; waiters: Map<string, () => void> },
 ): Promise<TemporalLimit> {
   const { ids, concurrency } = opts
-  let next = 0
-  let signals = 0
-  const start = () =>
-    client.workflow.signalWithStart<typeof sinkWorkflow, [unknown]>('sinkWorkflow', {
-      workflowId: ids[next++ % ids.length] as string,
-      taskQueue: opts.taskQueue,
-      args: [],
-      signal: sinkBatchSignal,
-      signalArgs: [BATCH],
-    })
-  const signal = () =>
-    client.workflow.getHandle(ids[next++ % ids.length] as string).signal(sinkBatchSignal, BATCH)
-  const loops = (call: () => Promise<unknown>, until: () => boolean) =>
-    Promise.all(
+  const signal = (id: string) => client.workflow.getHandle(id).signal(sinkBatchSignal, BATCH)
+  const handledBy = (id: string) => new Promise<void>((resolve) => handled.waiters.set(id, resolve))
+  const measure = async (run: (end: number) => Promise<number>) => {
+    const from = { at: performance.now(), handled: handled.count }
+    const signals = await run(from.at + opts.seconds * 1000)
+    const seconds = (performance.now() - from.at) / 1000
+    return { signals, seconds, handled: handled.count - from.handled }
+  }
+
+  await pMap(
+    ids,
+    (workflowId) =>
+      client.workflow.signalWithStart<typeof sinkWorkflow, [unknown]>('sinkWorkflow', {
+        workflowId,
+        taskQueue: opts.taskQueue,
+        args: [],
+        signal: sinkBatchSignal,
+        signalArgs: [BATCH],
+      }),
+    { concurrency },
+  )
+  while (handled.count < ids.length) await delay(100)
+
+  const lanes = Math.min(ids.length, LANES)
+  const closed = await measure(async (end) => {
+    let signals = 0
+    await Promise.all(
+      Array.from({ length: lanes }, async (_, lane) => {
+        for (let i = lane; performance.now() < end; i += lanes) {
+          const id = ids[i % ids.length] as string
+          const done = handledBy(id)
+          await signal(id)
+          signals++
+          await done
+        }
+      }),
+    )
+    return signals
+  })
+  const open = await measure(async (end) => {
+    let signals = 0
+    let next = 0
+    await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (!until()) {
-          await call()
+        while (performance.now() < end) {
+          await signal(ids[next++ % ids.length] as string)
           signals++
         }
       }),
     )
-
-  // Warm-up: one round over every id starts the fleet, which costs more than a signal; the
-  // measurement is of twins that already run, as ingest's are.
-  await loops(start, () => next >= ids.length)
-  const from = { at: performance.now(), signals }
-  const end = from.at + opts.seconds * 1000
-  await loops(signal, () => performance.now() >= end)
-  const to = { at: performance.now(), signals }
-
-  const seconds = (to.at - from.at) / 1000
+    return signals
+  })
   return {
-    signalsPerSecond: Math.round((to.signals - from.signals) / seconds),
-    signals: to.signals - from.signals,
-    seconds: Math.round(seconds * 100) / 100,
+    signalsPerSecond: Math.round(open.signals / open.seconds),
+    handledPerSecond: Math.round(closed.handled / closed.seconds),
+    seconds: Math.round((open.seconds + closed.seconds) * 100) / 100,
     workflows: ids.length,
     concurrency,
   }
 }
+
+/** Closed-loop lanes: enough signals in flight to keep the server busy. */
+const LANES = 500

@@ -27,8 +27,6 @@ export interface BenchResult {
   stack: string
   devices: number
   batchMs: number
-  /** Ingest's flow control: how long a twin may keep its last batch unannounced; 0 = off. */
-  twinWaitMs?: number
   stepSeconds: number
   steps: StepResult[]
   knee: StepResult | null
@@ -43,7 +41,7 @@ export function writeResults(result: BenchResult, dir: string) {
   const lines = [
     `# devtwin bench: ${result.mode}, ${result.at}`,
     '',
-    `${result.devices} devices, ${result.stack}, ingest window ${result.batchMs} ms, flow control ${result.twinWaitMs ? `on (${result.twinWaitMs} ms)` : 'off'}, ${result.stepSeconds} s a step.`,
+    `${result.devices} devices, ${result.stack}, ingest window ${result.batchMs} ms, ${result.stepSeconds} s a step.`,
     '',
     '| offered msg/s | sent/s | lost | dupl. | stored/s | signals/s | readings/signal | publish → telemetry sub | publish → twin |',
     '|---|---|---|---|---|---|---|---|---|',

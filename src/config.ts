@@ -36,11 +36,6 @@ const schema = z.object({
   DEVTWIN_AUTO_PROVISION: flag.optional(),
   /** How long ingest gathers one device's messages into one twin signal; 0 = one per message. */
   DEVTWIN_BATCH_MS: z.coerce.number().int().min(0).default(250),
-  /**
-   * Flow control: a twin gets its next batch once it has applied the last, or after this long
-   * (a lost announcement); its device's messages gather meanwhile. 0 = off: a signal every flush.
-   */
-  DEVTWIN_TWIN_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
   DEVTWIN_MAX_PAYLOAD_BYTES: z.coerce
     .number()
     .int()

@@ -147,7 +147,6 @@ export async function startStack({
         temporal: await temporalClient(),
         taskQueue: config.DEVTWIN_TASK_QUEUE,
         batchMs: config.DEVTWIN_BATCH_MS,
-        twinWaitMs: config.DEVTWIN_TWIN_WAIT_MS,
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
         maxPayloadBytes: config.DEVTWIN_MAX_PAYLOAD_BYTES,
         rateLimit: { perSecond: config.DEVTWIN_DEVICE_RATE, burst: config.DEVTWIN_DEVICE_BURST },

@@ -31,14 +31,6 @@ export class Topics {
     return `devtwin/alerts/${this.root}/${deviceId}`
   }
 
-  /**
-   * Where workers announce, after each twin write, the newest ingest batch it includes, so
-   * ingest knows the twin is ready for the next (flow control). One topic for every device.
-   */
-  get applied(): string {
-    return `devtwin/applied/${this.root}`
-  }
-
   /** Where workers announce each change of a command's status; `+` for every device. */
   commandUpdates(deviceId: string): string {
     return `devtwin/commands/${this.root}/${deviceId}`

@@ -16,19 +16,17 @@ export interface PersistTwinInput extends TwinRecords {
   changes: TwinChange[]
   /** Alert conditions that moved since the last write, oldest first. */
   alerts: AlertChange[]
-  /** The newest ingest batch this write includes, announced to ingest (flow control). */
-  batchId?: number
 }
 
 /**
  * Writes the twin's snapshot, its new change-log entries, alerts, commands and reservations to
  * Postgres in one transaction, then announces them to `twinChanged`, `alerts` and
- * `commandUpdated` subscribers, and tells ingest the twin is ready for its next batch. A write never replaces a newer snapshot (a retried or slow write
+ * `commandUpdated` subscribers. A write never replaces a newer snapshot (a retried or slow write
  * carries an older revision), and a retried entry is stored once.
  */
 export const persistTwin =
   (deps: { db: Db; mqtt: MqttClient; topics: Topics }) =>
-  async ({ twin, changes, alerts, batchId, ...records }: PersistTwinInput): Promise<void> => {
+  async ({ twin, changes, alerts, ...records }: PersistTwinInput): Promise<void> => {
     const row = {
       deviceId: twin.deviceId,
       version: twin.version,
@@ -67,8 +65,5 @@ export const persistTwin =
       ...publish(deps.topics.twinEvents(twin.deviceId), changes),
       ...publish(deps.topics.alerts(twin.deviceId), alertRows),
       ...publish(deps.topics.commandUpdates(twin.deviceId), records.commands),
-      ...(batchId === undefined
-        ? []
-        : publish(deps.topics.applied, [{ deviceId: twin.deviceId, batchId }])),
     ])
   }

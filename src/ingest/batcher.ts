@@ -42,20 +42,10 @@ export class Batcher {
     this.#batchFor(deviceId, ack).commandAcks.push(commandAck)
   }
 
-  /** Has the device messages waiting? */
-  has(deviceId: string): boolean {
-    return this.#pending.has(deviceId)
-  }
-
-  /** Takes the batches of the devices `ready` accepts (all by default); the rest wait on. */
-  drain(ready: (deviceId: string) => boolean = () => true): DeviceBatch[] {
-    const batches: DeviceBatch[] = []
-    for (const [deviceId, batch] of this.#pending) {
-      if (!ready(deviceId)) continue
-      batches.push(batch)
-      this.#pending.delete(deviceId)
-      this.#messages -= batch.messages
-    }
+  drain(): DeviceBatch[] {
+    const batches = [...this.#pending.values()]
+    this.#pending.clear()
+    this.#messages = 0
     return batches
   }
 
@@ -80,13 +70,9 @@ export class Batcher {
   }
 }
 
-/**
- * The signal payload for one device: its readings compacted, its statuses as they came, and the
- * id the twin announces back once it has applied it (flow control, see `InFlight`).
- */
-export function toTwinBatch(batch: DeviceBatch, batchId?: number): TwinBatch {
+/** The signal payload for one device: its readings compacted, its statuses as they came. */
+export function toTwinBatch(batch: DeviceBatch): TwinBatch {
   return {
-    batchId,
     readings: compactReadings(batch.readings),
     statuses: batch.statuses,
     acks: batch.commandAcks,

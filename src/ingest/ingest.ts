@@ -9,7 +9,6 @@ import { type DeadLetter, deadLetter, storeDeadLetters } from './dead-letters.ts
 import { decodeParsed, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
 import { DeviceDirectory, type Refusal } from './device-directory.ts'
-import { InFlight } from './in-flight.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { TwinSignaller } from './signal-twins.ts'
 import { storeReadings } from './store-readings.ts'
@@ -26,8 +25,6 @@ export interface IngestOptions {
   temporal: Client
   taskQueue: string
   batchMs: number
-  /** How long a twin may take to apply its last batch before it gets the next anyway; 0 = no flow control. */
-  twinWaitMs: number
   autoProvision: boolean
   maxPayloadBytes: number
   /** Per device: messages a second on average, and the burst allowed above it. */
@@ -46,8 +43,6 @@ export interface IngestStats {
   readingsStored: number
   signals: number
   flushes: number
-  /** Twins that have not yet announced their last batch applied (flow control). */
-  twinsBusy: number
 }
 
 export interface Ingest {
@@ -73,16 +68,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     readingsStored: 0,
     signals: 0,
     flushes: 0,
-    twinsBusy: 0,
   }
   const batcher = new Batcher()
   const signaller = new TwinSignaller(opts.temporal, opts.taskQueue)
-  const inFlight = new InFlight(opts.twinWaitMs)
-  const isReady = (deviceId: string, now: number) =>
-    opts.twinWaitMs === 0 || stopping || !inFlight.isBusy(deviceId, now)
-  // Set when some waiting message can be flushed now: a refused one, one of a twin that is not
-  // busy, or one whose twin just announced its batch applied.
-  let flushable = false
   const directory = new DeviceDirectory(opts.db, opts.autoProvision)
   const limiter = new RateLimiter(opts.rateLimit.perSecond, opts.rateLimit.burst)
   // Refused messages wait for the next flush too: acknowledged once they are kept.
@@ -103,17 +91,12 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       log.warn({ reason, topic: letter.topic, detail: letter.detail }, 'message rejected')
     }
     refused.push({ letter, ack })
-    flushable = true
     wake?.()
   }
 
   const client = mqtt.connect(opts.mqtt.url, mqttOptions(opts.mqtt))
   client.on('error', (error) => log.error({ err: error }, 'mqtt error'))
   receiveWithDeferredAcks(client, (topic, payload, ack) => {
-    if (topic === opts.topics.applied) {
-      twinApplied(payload)
-      return
-    }
     stats.received++
     const receivedAt = Date.now()
     const parsed = opts.topics.parse(topic)
@@ -142,27 +125,14 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     if (message.kind === 'telemetry') batcher.addReadings(message.deviceId, message.readings, ack)
     else if (message.kind === 'status') batcher.addStatus(message.deviceId, message.status, ack)
     else batcher.addCommandAck(message.deviceId, message.ack, ack)
-    if (isReady(message.deviceId, receivedAt)) {
-      flushable = true
-      wake?.()
-    }
+    wake?.()
   })
-  const twinApplied = (payload: Buffer) => {
-    const announced = parseApplied(payload)
-    if (!announced) return
-    inFlight.applied(announced.deviceId, announced.batchId, Date.now())
-    if (batcher.has(announced.deviceId)) {
-      flushable = true
-      wake?.()
-    }
-  }
   client.connect()
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve())
     client.once('error', reject)
   })
   await client.subscribeAsync(opts.topics.ingest, { qos: 1 })
-  if (opts.twinWaitMs > 0) await client.subscribeAsync(opts.topics.applied, { qos: 0 })
 
   const flush = async (batches: DeviceBatch[]) => {
     const refusals = await persistently(log, killed.signal, 'check devices', () =>
@@ -178,18 +148,17 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     )
     let pending = accepted
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const now = Date.now()
-      const outgoing = pending.map((source) => {
-        const batchId = opts.twinWaitMs > 0 ? inFlight.send(source.deviceId, now) : undefined
-        return { deviceId: source.deviceId, batch: toTwinBatch(source, batchId), source, batchId }
-      })
-      const { failed, errors, ended } = await signaller.send(outgoing)
+      const { failed, errors, ended } = await signaller.send(
+        pending.map((source) => ({
+          deviceId: source.deviceId,
+          batch: toTwinBatch(source),
+          source,
+        })),
+      )
       stats.signals += pending.length - failed.length - ended.length
       for (const batch of ended) refuse(batch, 'decommissioned')
-      for (const { source, batchId } of outgoing) {
-        if (failed.includes(source) || ended.includes(source)) {
-          if (batchId !== undefined) inFlight.forget(source.deviceId, batchId)
-        } else acknowledge(source)
+      for (const batch of pending) {
+        if (!failed.includes(batch) && !ended.includes(batch)) acknowledge(batch)
       }
       if (failed.length > 0) {
         log.warn(
@@ -210,7 +179,6 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     )
     for (const { ack } of letters) ack()
     stats.flushes++
-    stats.twinsBusy = inFlight.size
   }
   /** A whole device batch refused: kept as one dead letter, its messages counted one by one. */
   const refuse = (batch: DeviceBatch, refusal: Refusal) => {
@@ -237,25 +205,17 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
   const running = (async () => {
     while (!stopping || waiting() > 0) {
-      if (!flushable && !stopping) {
-        // Nothing, or messages of busy twins alone: look again when a message comes or a twin
-        // frees up, or after a while, as a lost announcement only times out.
-        let recheck: NodeJS.Timeout | undefined
+      if (waiting() === 0) {
         await new Promise<void>((resolve) => {
           wake = resolve
-          if (opts.twinWaitMs > 0) recheck = setTimeout(resolve, RECHECK_MS)
         })
-        clearTimeout(recheck)
         wake = undefined
-        if (waiting() > 0) flushable = true
         continue
       }
       if (opts.batchMs > 0)
         await delay(opts.batchMs, undefined, { signal: hurry.signal }).catch(() => {})
       if (killed.signal.aborted) return
-      flushable = false
-      const now = Date.now()
-      await flush(batcher.drain((deviceId) => isReady(deviceId, now)))
+      await flush(batcher.drain())
     }
   })().catch((error) => {
     // Only a kill interrupts a flush; its messages were never acknowledged.
@@ -303,21 +263,6 @@ function mqttOptions(o: IngestOptions['mqtt']): IClientOptions {
       o.protocolVersion === 5 ? { sessionExpiryInterval: 3600, receiveMaximum: 65_535 } : undefined,
     reconnectPeriod: 1000,
     manualConnect: true,
-  }
-}
-
-/** How often messages held for busy twins are looked at again when nothing else happens. */
-const RECHECK_MS = 1000
-
-/** `{"deviceId","batchId"}` as a worker announces it; anything else is ignored. */
-function parseApplied(payload: Buffer): { deviceId: string; batchId: number } | null {
-  try {
-    const { deviceId, batchId } = JSON.parse(payload.toString())
-    return typeof deviceId === 'string' && typeof batchId === 'number'
-      ? { deviceId, batchId }
-      : null
-  } catch {
-    return null
   }
 }
 

@@ -15,8 +15,6 @@ export interface TwinBatch {
   messages: number
   /** Receive time of the newest telemetry message in the batch (null if it had none). */
   lastTelemetryAt: number | null
-  /** Ingest's id for this batch, which the twin announces once it has applied and written it. */
-  batchId?: number
 }
 
 /**

@@ -90,8 +90,6 @@ export interface TwinWorkflowInput {
   reservations?: Reservation[]
   /** Command attempts the previous run had not published yet. */
   outbox?: Command[]
-  /** The newest ingest batch applied, to announce with the next write (flow control). */
-  batchId?: number
 }
 
 /** A refusal from the core, as the typed failure an update's caller receives. */
@@ -132,7 +130,6 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   const outbox: Command[] = input.outbox ?? []
   let nextCheckAt: number | null = null
   let batches = 0
-  let batchId = input.batchId
 
   const advance = (transform: (t: TwinState, now: number) => TwinState) => {
     const now = Date.now()
@@ -162,7 +159,6 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     batches++
     await registered
     advance((t) => applyBatch(t, batch, model))
-    if (batch.batchId !== undefined) batchId = Math.max(batch.batchId, batchId ?? 0)
   })
   setHandler(modelSignal, async (next) => {
     await registered
@@ -320,7 +316,7 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     }
     if (runIsFull()) break
     showToOperators()
-    const written = { twin, changes, alerts, commands, reservations, batchId }
+    const written = { twin, changes, alerts, commands, reservations }
     changes = []
     alerts = []
     commands = []
@@ -339,7 +335,6 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     commands,
     reservations,
     outbox,
-    batchId,
   })
 }
 

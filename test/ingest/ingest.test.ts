@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejectedMessages, telemetry } from '../../src/db/schema.ts'
 import { type Ingest, startIngest } from '../../src/ingest/ingest.ts'
 import { log } from '../../src/log.ts'
+import { stateQuery, twinWorkflowId } from '../../src/workflows/messages.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -21,28 +22,6 @@ async function reportedIn(stack: TestStack, deviceId: string) {
   return result.data?.device?.twin?.reported
 }
 
-/** Options for an ingest a test runs itself, on the stack's broker, database and task queue. */
-function ownIngest(stack: TestStack, name: string) {
-  return {
-    mqtt: {
-      url: stack.mqttUrl,
-      clientId: `${name}-${stack.deviceId()}`,
-      protocolVersion: stack.mode === 'services' ? 5 : 4,
-      ...stack.serviceCredentials,
-    } as const,
-    db: stack.database.db,
-    temporal: stack.temporal,
-    taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
-    batchMs: 50,
-    twinWaitMs: 10_000,
-    autoProvision: true,
-    maxPayloadBytes: 65_536,
-    rateLimit: { perSecond: 1000, burst: 1000 },
-    topics: stack.topics,
-    log: log.child({ test: name }),
-  }
-}
-
 describe.each(MODES)('ingest (%s)', (mode) => {
   let stack: TestStack
   beforeAll(async () => {
@@ -52,6 +31,28 @@ describe.each(MODES)('ingest (%s)', (mode) => {
 
   const storedReadings = (id: string) => storedReadingsOf(stack, id)
   const reportedOf = (id: string) => reportedIn(stack, id)
+
+  it('restarts a twin that ended behind its back: a signal it cannot take becomes a start', async () => {
+    const id = stack.deviceId('ended')
+    const send = (n: number) =>
+      stack.publish(stack.topics.device(id, 'telemetry'), { seq: n, ts: Date.now(), values: { n } })
+    await send(1)
+    await waitFor(async () => (await reportedOf(id))?.n === 1, { what: 'n = 1 on the twin' })
+    // Ingest now knows the twin runs and sends it plain signals.
+    const handle = stack.temporal.workflow.getHandle(twinWorkflowId(id))
+    const { runId } = await handle.describe()
+    await handle.terminate('an operator ended it')
+    await send(2)
+    const twin = await waitFor(
+      async () => {
+        const state = await handle.query(stateQuery).catch(() => undefined)
+        return state?.sensors.n?.value === 2 && state
+      },
+      { what: 'n = 2 on a new twin' },
+    )
+    expect(twin.sensors.n?.value).toBe(2)
+    expect((await handle.describe()).runId).not.toBe(runId)
+  })
 
   it('stores every good reading and rejects malformed messages without disturbing them', async () => {
     const ingest = stack.ingest as Ingest
@@ -174,7 +175,23 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
   const reportedOf = (id: string) => reportedIn(stack, id)
 
   it('loses nothing when it crashes holding unacknowledged messages', async () => {
-    const options = ownIngest(stack, 'crash')
+    const clientId = `crash-test-${stack.deviceId()}`
+    const options = {
+      mqtt: {
+        url: stack.mqttUrl,
+        clientId,
+        protocolVersion: mode === 'services' ? 5 : 4,
+        ...stack.serviceCredentials,
+      } as const,
+      db: stack.database.db,
+      temporal: stack.temporal,
+      taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
+      autoProvision: true,
+      maxPayloadBytes: 65_536,
+      rateLimit: { perSecond: 1000, burst: 1000 },
+      topics: stack.topics,
+      log: log.child({ test: 'crash' }),
+    }
     // A window far longer than the test: the first ingest never flushes.
     const first = await startIngest({ ...options, batchMs: 600_000 })
     const id = stack.deviceId('crash')
@@ -197,48 +214,6 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
       await waitFor(async () => (await reportedOf(id))?.n === 10, { what: 'n = 10 on the twin' })
     } finally {
       await second.stop()
-    }
-  })
-})
-
-describe.each(MODES)('ingest flow control (%s)', (mode) => {
-  let stack: TestStack
-  beforeAll(async () => {
-    // No ingest and no worker of the stack's own: the test holds the twin busy by having none.
-    stack = await startTestStack(mode, { roles: ['api'] })
-  })
-  afterAll(() => stack?.close())
-
-  it('sends a busy twin nothing until it has applied its last batch, then the rest in one', async () => {
-    // Far longer than the test: only the twin's announcement can free it.
-    const ingest = await startIngest({ ...ownIngest(stack, 'flow'), twinWaitMs: 600_000 })
-    const id = stack.deviceId('flow')
-    const send = (n: number) =>
-      stack.publish(stack.topics.device(id, 'telemetry'), { seq: n, ts: Date.now(), values: { n } })
-    let worker: Awaited<ReturnType<TestStack['startWorker']>> | undefined
-    try {
-      await send(1)
-      await waitFor(() => ingest.stats.signals === 1, { what: 'the first batch signalled' })
-      for (let n = 2; n <= 5; n++) await send(n)
-      await waitFor(() => ingest.stats.received === 5, { what: 'ingest to receive all 5' })
-      // Held, not lost: stored only once signalled, and a flush or two has passed them over.
-      const flushes = ingest.stats.flushes
-      await waitFor(() => ingest.stats.flushes >= flushes + 2, { what: 'two more flushes' })
-      expect(ingest.stats.signals).toBe(1)
-      expect(ingest.stats.twinsBusy).toBe(1)
-      expect(ingest.stats.accepted).toBe(1)
-      expect(await storedReadingsOf(stack, id)).toBe(1)
-
-      worker = await stack.startWorker()
-      await waitFor(async () => (await reportedIn(stack, id))?.n === 5, {
-        what: 'n = 5 on the twin',
-      })
-      expect(ingest.stats.signals).toBe(2)
-      expect(ingest.stats.accepted).toBe(5)
-      expect(await storedReadingsOf(stack, id)).toBe(5)
-    } finally {
-      await ingest.stop()
-      await worker?.stop()
     }
   })
 })

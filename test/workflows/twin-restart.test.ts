@@ -9,12 +9,8 @@ import { waitFor } from '../support/wait.ts'
 describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
   let stack: TestStack
   beforeAll(async () => {
-    // The worker runs apart from ingest and api, so the test can stop and start it. Flow control
-    // is off: batches sent while no worker runs are to wait in Temporal, not in ingest.
-    stack = await startTestStack(mode, {
-      roles: ['ingest', 'api'],
-      env: { DEVTWIN_TWIN_WAIT_MS: '0' },
-    })
+    // The worker runs apart from ingest and api, so the test can stop and start it.
+    stack = await startTestStack(mode, { roles: ['ingest', 'api'] })
   })
   afterAll(() => stack?.close())
 

@@ -78,6 +78,15 @@ export function newTwin(deviceId: string): TwinState {
 }
 
 /**
+ * The twin as written to Postgres and announced to subscribers: without its re-delivery keys,
+ * which only the workflow needs. At 1,024 keys they are 20 of a long-lived twin's 22 KB, and
+ * each batch writes the twin three times (snapshot, change-log entry, announcement).
+ */
+export function publishedTwin(twin: TwinState): TwinState {
+  return twin.recentKeys.length === 0 ? twin : { ...twin, recentKeys: [] }
+}
+
+/**
  * A twin as stored (a snapshot, a change-log entry, a continue-as-new input), with the fields
  * added since it was written at their empty values: one place for every reader of old states.
  */

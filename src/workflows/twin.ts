@@ -39,7 +39,7 @@ import {
 } from '../twins/reservations.ts'
 import { step } from '../twins/step.ts'
 import { describeTwin } from '../twins/summary.ts'
-import { applyBatch, restoreTwin, type TwinState } from '../twins/twin.ts'
+import { applyBatch, publishedTwin, restoreTwin, type TwinState } from '../twins/twin.ts'
 import {
   batchSignal,
   cancelCommandUpdate,
@@ -137,7 +137,7 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     const result = step(twin, (t) => transform(t, now), model, now)
     // Every applied step is a new revision to write, changed or not (times move on).
     twin = { ...result.twin, revision: twin.revision + 1 }
-    if (result.change) changes.push({ ...result.change, twin })
+    if (result.change) changes.push({ ...result.change, twin: publishedTwin(twin) })
     alerts.push(...alertChanges(before, twin, now))
     commands.push(...changedCommands(before.commands, twin.commands))
     if (twin.reservation && twin.reservation.revision !== before.reservation?.revision) {
@@ -316,7 +316,7 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     }
     if (runIsFull()) break
     showToOperators()
-    const written = { twin, changes, alerts, commands, reservations }
+    const written = { twin: publishedTwin(twin), changes, alerts, commands, reservations }
     changes = []
     alerts = []
     commands = []

@@ -6,6 +6,7 @@ import { step } from '../../src/twins/step.ts'
 import {
   applyBatch as applyOnly,
   newTwin,
+  publishedTwin,
   RECENT_KEYS_LIMIT,
   reported,
   type TwinState,
@@ -126,6 +127,18 @@ describe('applyBatch', () => {
     twin = applyBatch(twin, batch([reading(T0 + 1000, { a: 1 })]))
     expect(twin.version).toBe(1)
     expect(twin.sensors.a?.time).toBe(T0 + 1000)
+  })
+})
+
+describe('publishedTwin', () => {
+  it('leaves out the re-delivery keys and nothing else', () => {
+    const twin = applyBatch(
+      newTwin('d'),
+      batch([reading(T0, { t: 1 }, 1), reading(T0 + 1, { t: 2 }, 2)]),
+    )
+    expect(twin.recentKeys).toHaveLength(2)
+    expect(publishedTwin(twin)).toEqual({ ...twin, recentKeys: [] })
+    expect(twin.recentKeys).toHaveLength(2)
   })
 })
 

@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { telemetry } from '../../src/db/schema.ts'
+import { telemetry, twins } from '../../src/db/schema.ts'
 import type { Ingest } from '../../src/ingest/ingest.ts'
 import { stateQuery, twinWorkflowId } from '../../src/workflows/messages.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
@@ -91,6 +91,12 @@ describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
         { what: 'the snapshot to catch up' },
       )
       expect(served.reported).toEqual({ n: sent, even: sent % 2 === 0 })
+      // The snapshot leaves out what only the workflow needs.
+      const [snapshot] = await stack.database.db
+        .select({ state: twins.state })
+        .from(twins)
+        .where(eq(twins.deviceId, id))
+      expect(snapshot?.state.recentKeys).toEqual([])
     } finally {
       await running.stop()
     }

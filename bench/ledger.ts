@@ -7,6 +7,11 @@ export interface Ledger {
   counts(): Promise<{ readings: number; duplicates: number }>
   /** Ingest's signal counter, from its latest "ingest stats" log line. */
   signals(): number
+  /**
+   * Steps the twins applied and wrote so far (the sum of their snapshots' revisions: one a batch,
+   * an update or a timer); null embedded.
+   */
+  twinUpdates(): Promise<number | null>
   waitForTwins(count: number): Promise<void>
   /** Waits until no twin snapshot was written for `quietMs` (the start-up storm is over). */
   waitForQuiet(quietMs: number, timeoutMs: number): Promise<void>
@@ -47,6 +52,11 @@ export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Led
       return { readings: Number(row?.readings ?? 0), duplicates: Number(row?.duplicates ?? 0) }
     },
     signals: () => stats()?.signals ?? 0,
+    async twinUpdates() {
+      if (!sql) return null
+      const [row] = await sql<{ n: string | null }[]>`select sum(revision) as n from twins`
+      return Number(row?.n ?? 0)
+    },
     async waitForTwins(count) {
       for (;;) {
         const started = sql

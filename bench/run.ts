@@ -158,11 +158,13 @@ try {
   for (const total of steps) {
     const before = { sent: fleet.stats().sent, ...(await ledger.counts()) }
     const signalsBefore = ledger.signals()
+    const updatesBefore = await ledger.twinUpdates()
     const from = Date.now()
     fleet.setRate(total / devices)
     await sleep(stepSeconds * 1000)
     fleet.setRate(0)
     const to = Date.now()
+    const updatesAfter = await ledger.twinUpdates()
     const drained = await ledger.drain(
       () => before.readings + fleet.stats().sent - before.sent,
       60_000,
@@ -181,6 +183,10 @@ try {
       ingestPerSecond: Math.round((drained.readings - before.readings) / ((to - from) / 1000)),
       signals,
       signalsPerSecond: Math.round(signals / ((to - from) / 1000)),
+      twinUpdatesPerSecond:
+        updatesBefore === null || updatesAfter === null
+          ? null
+          : Math.round((updatesAfter - updatesBefore) / ((to - from) / 1000)),
       readingsPerSignal: signals > 0 ? Math.round((sent / signals) * 10) / 10 : null,
       telemetryMs: percentiles(within(probes.telemetry, from, to + 5000)),
       freshnessMs: percentiles(within(probes.freshness, from, to + 5000)),
@@ -188,7 +194,7 @@ try {
     results.push(step)
     console.log(
       `${total} msg/s offered: sent ${step.sent} (${step.sentPerSecond}/s), stored ${step.stored}, lost ${step.lost}, ` +
-        `${step.signalsPerSecond} signals/s; telemetry ${describePercentiles(step.telemetryMs)}; ` +
+        `${step.signalsPerSecond} signals/s, ${step.twinUpdatesPerSecond ?? '?'} twin updates/s; telemetry ${describePercentiles(step.telemetryMs)}; ` +
         `twin freshness ${describePercentiles(step.freshnessMs)}`,
     )
     if (ramp && (step.lost > 0 || (step.freshnessMs.p99 ?? 0) > FRESHNESS_LIMIT_MS)) break

@@ -34,6 +34,8 @@ it('runs the pipeline bench on a tiny fleet and accounts for every reading', asy
   expect(step?.telemetryMs.count).toBeGreaterThan(0)
   expect(result.limits?.broker.messagesPerSecond).toBeGreaterThan(0)
   expect(result.limits?.temporal.signalsPerSecond).toBeGreaterThan(0)
+  expect(result.limits?.temporal.handledPerSecond).toBeGreaterThan(0)
+  expect(step?.twinUpdatesPerSecond).toBeGreaterThan(0)
   expect(Object.keys(result.processes)).toEqual(
     expect.arrayContaining(['worker', 'ingest', 'api', 'temporal dev server', 'postgres']),
   )

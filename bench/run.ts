@@ -1,7 +1,7 @@
 // `npm run bench -- --devices 3000 --rate 0.2 --duration 300` (a fleet at a steady rate) or
 // `npm run bench -- --ramp` (rates up until loss or slow twins: the knee). See README,
 // Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms, --sample,
-// --no-limits, --limit-seconds, --ramp-devices, --ramp-steps 100,200,…, --step-seconds, --out.
+// --no-limits, --limit-seconds, --ramp-devices, --ramp-steps 25,50,…, --step-seconds, --out.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '60' },
     ramp: { type: 'boolean', default: false },
     'ramp-devices': { type: 'string', default: '10000' },
-    'ramp-steps': { type: 'string', default: '100,200,300,400,600,800,1000,2000,5000,10000,12000' },
+    'ramp-steps': { type: 'string', default: '25,50,100,200,400,800,1000,2000,5000,10000,12000' },
     'step-seconds': { type: 'string', default: '30' },
     embedded: { type: 'boolean', default: false },
     'batch-ms': { type: 'string', default: '250' },

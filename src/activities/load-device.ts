@@ -1,21 +1,36 @@
 import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
-import { deviceModels, devices } from '../db/schema.ts'
+import { deviceModels, devices, twins } from '../db/schema.ts'
 import type { DeviceModel } from '../twins/model.ts'
+import type { TwinState } from '../twins/twin.ts'
 
 export interface DeviceRegistration {
   model: DeviceModel | null
   decommissioned: boolean
+  /** The last snapshot a twin of this device wrote, if one did (its run ended or was lost). */
+  snapshot: TwinState | null
 }
 
-/** What a starting twin needs from the registry: its model, and whether it may run at all. */
+/**
+ * What a starting twin needs: its model, whether it may run at all, and the state an earlier twin
+ * of the device left in Postgres.
+ */
 export const loadDevice =
   (deps: { db: Db }) =>
   async (deviceId: string): Promise<DeviceRegistration> => {
     const [row] = await deps.db
-      .select({ decommissionedAt: devices.decommissionedAt, model: deviceModels.spec })
+      .select({
+        decommissionedAt: devices.decommissionedAt,
+        model: deviceModels.spec,
+        snapshot: twins.state,
+      })
       .from(devices)
       .leftJoin(deviceModels, eq(deviceModels.id, devices.modelId))
+      .leftJoin(twins, eq(twins.deviceId, devices.id))
       .where(eq(devices.id, deviceId))
-    return { model: row?.model ?? null, decommissioned: Boolean(row?.decommissionedAt) }
+    return {
+      model: row?.model ?? null,
+      decommissioned: Boolean(row?.decommissionedAt),
+      snapshot: row?.snapshot ?? null,
+    }
   }

@@ -112,12 +112,18 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   let model = input.model ?? null
   let decommissioned = false
   let isRegistered = false
-  // A first run learns its model from the registry. Handlers are set before that (a signal or
-  // update must find its handler in the first activation) and wait for it, in arrival order.
+  // A first run learns its model from the registry, and takes up the state an earlier twin of
+  // the device left (one terminated, or lost with Temporal's history): its snapshot, not its
+  // re-delivery keys. Handlers are set before that (a signal or update must find its handler in
+  // the first activation) and wait for it, in arrival order.
   const registered = (
     input.model === undefined ? loadDevice(input.deviceId) : Promise.resolve(null)
   ).then((r) => {
     isRegistered = true
+    if (r?.snapshot) {
+      twin = restoreTwin(input.deviceId, r.snapshot)
+      persistedRevision = twin.revision
+    }
     model = r ? r.model : model
     // Decommissioned before its twin started (ingest raced the registry): apply, write, end.
     decommissioned ||= r?.decommissioned ?? false

@@ -32,17 +32,19 @@ describe.each(MODES)('ingest (%s)', (mode) => {
   const storedReadings = (id: string) => storedReadingsOf(stack, id)
   const reportedOf = (id: string) => reportedIn(stack, id)
 
-  it('restarts a twin that ended behind its back: a signal it cannot take becomes a start', async () => {
+  it('restarts a twin that ended behind its back, where the last one left off', async () => {
     const id = stack.deviceId('ended')
-    const send = (n: number) =>
-      stack.publish(stack.topics.device(id, 'telemetry'), { seq: n, ts: Date.now(), values: { n } })
-    await send(1)
+    const send = (n: number, values: Record<string, unknown>) =>
+      stack.publish(stack.topics.device(id, 'telemetry'), { seq: n, ts: Date.now(), values })
+    await send(1, { n: 1, door: 'closed' })
     await waitFor(async () => (await reportedOf(id))?.n === 1, { what: 'n = 1 on the twin' })
     // Ingest now knows the twin runs and sends it plain signals.
     const handle = stack.temporal.workflow.getHandle(twinWorkflowId(id))
     const { runId } = await handle.describe()
+    const before = await handle.query(stateQuery)
     await handle.terminate('an operator ended it')
-    await send(2)
+    // A signal to the ended twin fails; ingest starts a new one, which takes up the snapshot.
+    await send(2, { n: 2 })
     const twin = await waitFor(
       async () => {
         const state = await handle.query(stateQuery).catch(() => undefined)
@@ -50,8 +52,13 @@ describe.each(MODES)('ingest (%s)', (mode) => {
       },
       { what: 'n = 2 on a new twin' },
     )
-    expect(twin.sensors.n?.value).toBe(2)
     expect((await handle.describe()).runId).not.toBe(runId)
+    expect(twin.sensors.door?.value).toBe('closed')
+    expect(twin.version).toBeGreaterThan(before.version)
+    expect(twin.revision).toBeGreaterThan(before.revision)
+    // Its writes carry on from the old snapshot's revision, so Postgres serves them.
+    await waitFor(async () => (await reportedOf(id))?.n === 2, { what: 'n = 2 in the snapshot' })
+    expect(await reportedOf(id)).toEqual({ n: 2, door: 'closed' })
   })
 
   it('stores every good reading and rejects malformed messages without disturbing them', async () => {

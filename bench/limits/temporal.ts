@@ -110,7 +110,7 @@ export async function measureTemporalLimit(opts: TemporalLimitOptions): Promise<
 /**
  * After a warm-up that starts every workflow (signalWithStart, as ingest's first signal does):
  * - closed loop: `lanes` lanes, each signalling one of its own workflows and waiting until that
- *   workflow handled it before the next, as ingest's flow control does: signals handled a second;
+ *   workflow handled it before the next (one in flight per workflow): signals handled a second;
  * - open loop: `concurrency` loops of plain signals as fast as the server accepts them.
  */
 async function signalLoops(
@@ -121,11 +121,12 @@ async function signalLoops(
   const { ids, concurrency } = opts
   const signal = (id: string) => client.workflow.getHandle(id).signal(sinkBatchSignal, BATCH)
   const handledBy = (id: string) => new Promise<void>((resolve) => handled.waiters.set(id, resolve))
-  const measure = async (run: (end: number) => Promise<number>) => {
-    const from = { at: performance.now(), handled: handled.count }
-    const signals = await run(from.at + opts.seconds * 1000)
+  let accepted = 0
+  const measure = async (run: (end: number) => Promise<unknown>) => {
+    const from = { at: performance.now(), handled: handled.count, accepted }
+    await run(from.at + opts.seconds * 1000)
     const seconds = (performance.now() - from.at) / 1000
-    return { signals, seconds, handled: handled.count - from.handled }
+    return { seconds, handled: handled.count - from.handled, accepted: accepted - from.accepted }
   }
 
   await pMap(
@@ -143,36 +144,31 @@ async function signalLoops(
   while (handled.count < ids.length) await delay(100)
 
   const lanes = Math.min(ids.length, LANES)
-  const closed = await measure(async (end) => {
-    let signals = 0
-    await Promise.all(
+  const closed = await measure((end) =>
+    Promise.all(
       Array.from({ length: lanes }, async (_, lane) => {
         for (let i = lane; performance.now() < end; i += lanes) {
           const id = ids[i % ids.length] as string
           const done = handledBy(id)
           await signal(id)
-          signals++
           await done
         }
       }),
-    )
-    return signals
-  })
-  const open = await measure(async (end) => {
-    let signals = 0
-    let next = 0
-    await Promise.all(
+    ),
+  )
+  let next = 0
+  const open = await measure((end) =>
+    Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (performance.now() < end) {
           await signal(ids[next++ % ids.length] as string)
-          signals++
+          accepted++
         }
       }),
-    )
-    return signals
-  })
+    ),
+  )
   return {
-    signalsPerSecond: Math.round(open.signals / open.seconds),
+    signalsPerSecond: Math.round(open.accepted / open.seconds),
     handledPerSecond: Math.round(closed.handled / closed.seconds),
     seconds: Math.round((open.seconds + closed.seconds) * 100) / 100,
     workflows: ids.length,

@@ -4,7 +4,7 @@ import mqtt, { type IClientOptions } from 'mqtt'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
 import type { Topics } from '../topics.ts'
-import { Batcher, type DeviceBatch, toTwinBatch } from './batcher.ts'
+import { Batcher, type DeviceBatch } from './batcher.ts'
 import { type DeadLetter, deadLetter, storeDeadLetters } from './dead-letters.ts'
 import { decodeParsed, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
@@ -148,13 +148,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     )
     let pending = accepted
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const { failed, errors, ended } = await signaller.send(
-        pending.map((source) => ({
-          deviceId: source.deviceId,
-          batch: toTwinBatch(source),
-          source,
-        })),
-      )
+      const { failed, errors, ended } = await signaller.send(pending)
       stats.signals += pending.length - failed.length - ended.length
       for (const batch of ended) refuse(batch, 'decommissioned')
       for (const batch of pending) {

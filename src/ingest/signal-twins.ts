@@ -8,16 +8,10 @@ import type { TwinBatch } from '../twins/batch.ts'
 import { batchSignal, twinWorkflowId } from '../workflows/messages.ts'
 import { DEVICE_ID, TWIN_ONLINE } from '../workflows/search-attributes.ts'
 import type { twinWorkflow } from '../workflows/twin.ts'
+import { type DeviceBatch, toTwinBatch } from './batcher.ts'
 
 /** Signals in flight at once: enough to hide round trips, few enough not to swamp Temporal. */
 const CONCURRENCY = 32
-
-export interface Outgoing<T> {
-  deviceId: string
-  batch: TwinBatch
-  /** What the caller gets back in `failed` or `ended`. */
-  source: T
-}
 
 /**
  * Sends each device its batch as one signal. A twin known to be running gets a plain signal;
@@ -37,22 +31,22 @@ export class TwinSignaller {
    * Returns what Temporal did not accept, to be tried again, and the batches of twins that ended
    * for good.
    */
-  async send<T>(outgoing: readonly Outgoing<T>[]) {
-    const failed: T[] = []
+  async send(batches: readonly DeviceBatch[]) {
+    const failed: DeviceBatch[] = []
     const errors: unknown[] = []
-    const ended: T[] = []
+    const ended: DeviceBatch[] = []
     await pMap(
-      outgoing,
-      async ({ deviceId, batch, source }) => {
+      batches,
+      async (batch) => {
         try {
-          await this.#signal(deviceId, batch)
-          this.#running.add(deviceId)
+          await this.#signal(batch.deviceId, toTwinBatch(batch))
+          this.#running.add(batch.deviceId)
         } catch (error) {
-          this.#running.delete(deviceId)
+          this.#running.delete(batch.deviceId)
           if (error instanceof WorkflowExecutionAlreadyStartedError) {
-            ended.push(source)
+            ended.push(batch)
           } else {
-            failed.push(source)
+            failed.push(batch)
             errors.push(error)
           }
         }

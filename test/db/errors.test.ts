@@ -13,6 +13,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { classifyDbError } from '../../src/db/errors.ts'
+import { retryTransient } from '../../src/db/retry.ts'
 import { freePort } from '../../src/embedded/ports.ts'
 import { createTestDatabase, SERVICES } from '../support/services.ts'
 import { waitFor } from '../support/wait.ts'
@@ -153,6 +154,58 @@ describe.each([
       code: '57014',
       message: expect.stringMatching(kind === 'pglite' ? /^57014: / : /statement timeout/),
     })
+  })
+
+  it('retries a transient error until the statement succeeds', async () => {
+    let calls = 0
+    const retries: number[] = []
+    const result = await retryTransient(
+      async () => {
+        calls++
+        return opened.db.execute(calls < 3 ? raise('40001') : sql`select 7 as seven`)
+      },
+      { baseMs: 1, onRetry: (_error, attempt) => retries.push(attempt) },
+    )
+    expect(calls).toBe(3)
+    expect(retries).toEqual([1, 2])
+    expect(JSON.stringify(result)).toContain('"seven":7')
+  })
+
+  it('does not retry a permanent error, and gives up on a transient one after maxAttempts', async () => {
+    let calls = 0
+    const nul = () => {
+      calls++
+      return opened.db.execute(sql`select ${'a\u0000'}::text`)
+    }
+    expect(classifyDbError(await failure(retryTransient(nul, { baseMs: 1 })))).toMatchObject({
+      code: '22021',
+    })
+    expect(calls).toBe(1)
+
+    calls = 0
+    const deadlock = () => {
+      calls++
+      return opened.db.execute(raise('40P01'))
+    }
+    const error = await failure(retryTransient(deadlock, { baseMs: 1, maxAttempts: 3 }))
+    expect(classifyDbError(error)).toMatchObject({ kind: 'transient', code: '40P01' })
+    expect(calls).toBe(3)
+  })
+
+  it('stops retrying when its signal aborts', async () => {
+    const controller = new AbortController()
+    let calls = 0
+    const error = await failure(
+      retryTransient(
+        () => {
+          calls++
+          return opened.db.execute(raise('40001'))
+        },
+        { signal: controller.signal, baseMs: 60_000, onRetry: () => controller.abort() },
+      ),
+    )
+    expect((error as Error).name).toBe('AbortError')
+    expect(calls).toBe(1)
   })
 })
 

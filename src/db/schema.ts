@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -21,6 +22,12 @@ import type { Reservation } from '../twins/reservations.ts'
 import type { TwinState } from '../twins/twin.ts'
 
 const ms = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+
+/** Raw bytes: postgres.js reads `bytea` as a Buffer and PGlite as a Uint8Array, both Uint8Arrays. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  toDriver: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+})
 
 /** Device models: what a device's sensors are and when they count as broken. */
 export const deviceModels = pgTable('device_models', {
@@ -103,7 +110,7 @@ export const alerts = pgTable(
   ],
 )
 
-/** Messages ingest refused, with why and (the start of) what they said: never dropped silently. */
+/** Messages ingest refused, with why and exactly what they said: never dropped silently. */
 export const rejectedMessages = pgTable(
   'rejected_messages',
   {
@@ -113,8 +120,8 @@ export const rejectedMessages = pgTable(
     deviceId: text('device_id'),
     reason: text('reason').notNull(),
     detail: text('detail').notNull(),
-    /** The payload as UTF-8, cut to its first 4 KiB. */
-    payload: text('payload').notNull(),
+    /** The payload byte for byte, whatever it holds (NUL, invalid UTF-8, anything). */
+    payload: bytea('payload').notNull(),
   },
   (t) => [index('rejected_messages_received_idx').on(t.receivedAt.desc())],
 )

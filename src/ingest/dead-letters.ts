@@ -1,12 +1,15 @@
 import type { Db } from '../db/client.ts'
 import { insertInChunks } from '../db/insert-in-chunks.ts'
 import { rejectedMessages } from '../db/schema.ts'
+import { storableText } from '../db/storable.ts'
 
 export type DeadLetter = typeof rejectedMessages.$inferInsert
 
-const PAYLOAD_LIMIT = 4096
-
-/** A refused message as kept for inspection: its payload as text, cut to 4 KiB. */
+/**
+ * A refused message as kept for inspection: its payload byte for byte. The topic and the reason
+ * only describe it, so a NUL or lone surrogate in them becomes U+FFFD (`storableText`) rather than
+ * making the letter itself unstorable.
+ */
 export function deadLetter(
   fields: {
     topic: string
@@ -17,17 +20,16 @@ export function deadLetter(
   },
   payload: Uint8Array | string,
 ): DeadLetter {
-  const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8')
   return {
-    topic: fields.topic,
-    deviceId: fields.deviceId ?? null,
+    topic: storableText(fields.topic),
+    deviceId: fields.deviceId == null ? null : storableText(fields.deviceId),
     reason: fields.reason,
-    detail: fields.detail,
+    detail: storableText(fields.detail),
     receivedAt: new Date(fields.receivedAt),
-    payload: text.length > PAYLOAD_LIMIT ? text.slice(0, PAYLOAD_LIMIT) : text,
+    payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,
   }
 }
 
-/** Writes a flush's refused messages in a few multi-row inserts. */
+/** Writes refused messages in a few multi-row inserts. */
 export const storeDeadLetters = (db: Db, letters: readonly DeadLetter[]) =>
   insertInChunks(db, rejectedMessages, letters)

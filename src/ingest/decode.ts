@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { describeUnstorable, findUnstorable } from '../db/storable.ts'
 import { Topics } from '../topics.ts'
 import type { CommandAck } from '../twins/commands.ts'
 import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
@@ -40,7 +41,16 @@ const ackSchema = z.strictObject({
   error: z.string().max(1000).nullable().optional(),
 })
 
-export type RejectReason = 'bad_topic' | 'too_large' | 'bad_json' | 'bad_payload'
+export type RejectReason = 'bad_topic' | 'too_large' | 'bad_encoding' | 'bad_json' | 'bad_payload'
+
+/**
+ * Deeper JSON than this is refused: a reading is flat, an ack's result a small document, and
+ * Postgres's jsonb parser runs out of stack at a few thousand levels (a 40 KB payload).
+ */
+export const MAX_JSON_DEPTH = 32
+
+/** Payloads are UTF-8 (contract §1): invalid bytes are refused, never replaced by U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 export type Decoded =
   | { ok: true; kind: 'telemetry'; deviceId: string; readings: Reading[] }
@@ -91,11 +101,27 @@ export function decodeParsed(
     const message = `payload of ${payload.byteLength} bytes exceeds ${limits.maxPayloadBytes}`
     return { ok: false, reason: 'too_large', message, deviceId }
   }
+  let text: string
+  try {
+    text = utf8.decode(payload)
+  } catch {
+    return { ok: false, reason: 'bad_encoding', message: 'payload is not valid UTF-8', deviceId }
+  }
   let json: unknown
   try {
-    json = JSON.parse(Buffer.from(payload).toString('utf8'))
+    json = JSON.parse(text)
   } catch (error) {
     return { ok: false, reason: 'bad_json', message: (error as Error).message, deviceId }
+  }
+  if (depth(json) > MAX_JSON_DEPTH) {
+    const message = `JSON nests deeper than ${MAX_JSON_DEPTH} levels`
+    return { ok: false, reason: 'bad_payload', message, deviceId }
+  }
+  // Strings Postgres cannot store (NUL, lone surrogates) are refused here, with where they are,
+  // rather than failing the write of every message stored with them.
+  const unstorable = findUnstorable(json)
+  if (unstorable) {
+    return { ok: false, reason: 'bad_payload', message: describeUnstorable(unstorable), deviceId }
   }
   if (kind === 'status') {
     const status = statusSchema.safeParse(json)
@@ -120,6 +146,14 @@ export function decodeParsed(
   const raw = Array.isArray(telemetry.data) ? telemetry.data : [telemetry.data]
   const readings = raw.map((r) => toReading(r, receivedAt, limits.maxClockSkewMs))
   return { ok: true, kind: 'telemetry', deviceId, readings }
+}
+
+/** How deeply a parsed JSON value nests (a scalar is 0), stopping once past the limit. */
+function depth(value: unknown, level = 0): number {
+  if (level > MAX_JSON_DEPTH || value === null || typeof value !== 'object') return level
+  let deepest = level
+  for (const item of Object.values(value)) deepest = Math.max(deepest, depth(item, level + 1))
+  return deepest
 }
 
 function invalid(error: z.ZodError, deviceId: string): Decoded {

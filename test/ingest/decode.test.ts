@@ -139,3 +139,44 @@ describe('decodeMessage', () => {
     )
   })
 })
+
+describe('what Postgres could not store', () => {
+  const refusal = (payload: string | Buffer, topic?: string) => {
+    const decoded = decodeMessage(
+      topic ?? 'devices/cp-1/telemetry',
+      Buffer.from(payload),
+      NOW,
+      limits,
+    )
+    return decoded.ok ? null : { reason: decoded.reason, message: decoded.message }
+  }
+
+  it('refuses bytes that are not UTF-8, rather than replacing them', () => {
+    expect(refusal(Buffer.from([0x7b, 0xff, 0x7d]))).toEqual({
+      reason: 'bad_encoding',
+      message: 'payload is not valid UTF-8',
+    })
+  })
+
+  it('refuses NUL and lone surrogates in values, sensor names and acks, saying where', () => {
+    expect(refusal('{"values":{"label":"a\\u0000b"}}')).toEqual({
+      reason: 'bad_payload',
+      message: expect.stringMatching(/^\$\.values\.label: contains U\+0000/),
+    })
+    expect(refusal('{"values":{"\\ud800x":1}}')?.message).toMatch(/\(a key\): .*surrogate/)
+    expect(
+      refusal('{"id":"c","status":"failed","result":{"k":["\\udc00"]}}', 'devices/cp-1/acks')
+        ?.message,
+    ).toMatch(/^\$\.result\.k\[0\]: .*surrogate/)
+    // A pair is a real character, stored as it is.
+    expect(refusal('{"values":{"smile":"\\ud83d\\ude00"}}')).toBeNull()
+  })
+
+  it('refuses JSON nested deeper than Postgres parses', () => {
+    const deep = `{"id":"c","status":"succeeded","result":${'['.repeat(40)}${']'.repeat(40)}}`
+    expect(refusal(deep, 'devices/cp-1/acks')).toEqual({
+      reason: 'bad_payload',
+      message: 'JSON nests deeper than 32 levels',
+    })
+  })
+})

@@ -86,10 +86,17 @@ export async function startTestStack(
     serviceCredentials,
     /** A device id no other test (or test run) uses. */
     deviceId: (name = 'dev') => `${name}-${unique()}`,
+    /** Publishes bytes and strings as they are, anything else as JSON. */
     publish: (topic: string, payload: unknown, qos: 0 | 1 = 1) =>
-      device.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), {
-        qos,
-      }),
+      device.publishAsync(
+        topic,
+        payload instanceof Uint8Array
+          ? Buffer.from(payload)
+          : typeof payload === 'string'
+            ? payload
+            : JSON.stringify(payload),
+        { qos },
+      ),
     token,
 
     graphql: <T = Data>(

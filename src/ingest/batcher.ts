@@ -1,73 +1,76 @@
 import { compactReadings, type TwinBatch } from '../twins/batch.ts'
 import type { CommandAck } from '../twins/commands.ts'
 import type { Reading, StatusReport } from '../twins/reading.ts'
+import type { Decoded } from './decode.ts'
 
-/** One device's messages gathered during one coalescing window, with their MQTT PUBACKs. */
+/** One accepted MQTT message as ingest holds it until its flush is stored. */
+export interface Received {
+  topic: string
+  /** The bytes that arrived: kept byte-exact if Postgres refuses what they decoded to. */
+  payload: Uint8Array
+  receivedAt: number
+  message: Extract<Decoded, { ok: true }>
+  /** Sends the message's held QoS 1 PUBACK to the broker. */
+  puback: () => void
+}
+
+/** One device's messages of one flush, gathered for storage and for its twin. */
 export interface DeviceBatch {
   deviceId: string
   readings: Reading[]
   statuses: StatusReport[]
-  /** The device's answers to commands (not to be confused with `pubacks`). */
+  /** The device's answers to commands (not to be confused with PUBACKs). */
   commandAcks: CommandAck[]
-  messages: number
   lastTelemetryAt: number | null
-  /** Sends each message's held PUBACK to the broker. */
-  pubacks: (() => void)[]
+  received: Received[]
 }
 
-/** Gathers decoded messages per device until ingest drains them for one flush. */
+/** Gathers accepted messages until ingest drains them for one flush. */
 export class Batcher {
-  #pending = new Map<string, DeviceBatch>()
-  #messages = 0
+  #pending: Received[] = []
 
   /** Messages waiting for the next flush. */
   get size(): number {
-    return this.#messages
+    return this.#pending.length
   }
 
-  addReadings(deviceId: string, readings: Reading[], ack: () => void): void {
-    const batch = this.#batchFor(deviceId, ack)
-    batch.readings.push(...readings)
-    const receivedAt = readings[0]?.receivedAt ?? null
-    if (receivedAt !== null && (batch.lastTelemetryAt ?? 0) < receivedAt) {
-      batch.lastTelemetryAt = receivedAt
-    }
+  add(received: Received): void {
+    this.#pending.push(received)
   }
 
-  addStatus(deviceId: string, status: StatusReport, ack: () => void): void {
-    this.#batchFor(deviceId, ack).statuses.push(status)
+  drain(): Received[] {
+    const drained = this.#pending
+    this.#pending = []
+    return drained
   }
+}
 
-  addCommandAck(deviceId: string, commandAck: CommandAck, ack: () => void): void {
-    this.#batchFor(deviceId, ack).commandAcks.push(commandAck)
-  }
-
-  drain(): DeviceBatch[] {
-    const batches = [...this.#pending.values()]
-    this.#pending.clear()
-    this.#messages = 0
-    return batches
-  }
-
-  #batchFor(deviceId: string, ack: () => void): DeviceBatch {
-    let batch = this.#pending.get(deviceId)
+/** Groups messages by device, each device's in arrival order. */
+export function deviceBatches(received: readonly Received[]): DeviceBatch[] {
+  const batches = new Map<string, DeviceBatch>()
+  for (const r of received) {
+    const { message } = r
+    let batch = batches.get(message.deviceId)
     if (!batch) {
       batch = {
-        deviceId,
+        deviceId: message.deviceId,
         readings: [],
         statuses: [],
         commandAcks: [],
-        messages: 0,
         lastTelemetryAt: null,
-        pubacks: [],
+        received: [],
       }
-      this.#pending.set(deviceId, batch)
+      batches.set(message.deviceId, batch)
     }
-    batch.messages++
-    batch.pubacks.push(ack)
-    this.#messages++
-    return batch
+    batch.received.push(r)
+    if (message.kind === 'status') batch.statuses.push(message.status)
+    else if (message.kind === 'ack') batch.commandAcks.push(message.ack)
+    else {
+      batch.readings.push(...message.readings)
+      batch.lastTelemetryAt = Math.max(batch.lastTelemetryAt ?? 0, r.receivedAt)
+    }
   }
+  return [...batches.values()]
 }
 
 /** The signal payload for one device: its readings compacted, its statuses as they came. */
@@ -76,7 +79,7 @@ export function toTwinBatch(batch: DeviceBatch): TwinBatch {
     readings: compactReadings(batch.readings),
     statuses: batch.statuses,
     acks: batch.commandAcks,
-    messages: batch.messages,
+    messages: batch.received.length,
     lastTelemetryAt: batch.lastTelemetryAt,
   }
 }

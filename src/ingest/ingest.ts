@@ -2,16 +2,17 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { Client } from '@temporalio/client'
 import mqtt, { type IClientOptions } from 'mqtt'
 import type { Db } from '../db/client.ts'
+import { retryTransient } from '../db/retry.ts'
 import type { Logger } from '../log.ts'
 import type { Topics } from '../topics.ts'
-import { Batcher, type DeviceBatch } from './batcher.ts'
-import { type DeadLetter, deadLetter, storeDeadLetters } from './dead-letters.ts'
+import { Batcher, type DeviceBatch, type Received } from './batcher.ts'
+import { type DeadLetter, deadLetter } from './dead-letters.ts'
 import { decodeParsed, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
 import { DeviceDirectory, type Refusal } from './device-directory.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { TwinSignaller } from './signal-twins.ts'
-import { storeReadings } from './store-readings.ts'
+import { type Letter, type Retry, storeFlush } from './store-flush.ts'
 
 export interface IngestOptions {
   mqtt: {
@@ -39,7 +40,9 @@ export interface IngestStats {
   received: number
   /** Messages whose batch Temporal accepted (and whose QoS 1 PUBACK was sent). */
   accepted: number
-  rejected: Partial<Record<RejectReason | Refusal | 'rate_limited', number>>
+  rejected: Partial<Record<RejectReason | Refusal | 'rate_limited' | 'storage_refused', number>>
+  /** Refused messages whose dead letter Postgres refused too: logged and acknowledged. */
+  lost: number
   readingsStored: number
   signals: number
   flushes: number
@@ -54,10 +57,11 @@ export interface Ingest {
 }
 
 /**
- * Subscribes to device telemetry and status, gathers each device's messages over `batchMs`, and
- * per flush writes every raw reading to Postgres in bulk and sends each device's twin one signal.
- * A message is acknowledged to the broker only once its batch is accepted, so a crash before
- * that means the broker re-delivers it to the persistent session.
+ * Subscribes to device telemetry and status, gathers messages over `batchMs`, and per flush
+ * writes every raw reading to Postgres in bulk and sends each device's twin one signal. A message
+ * is acknowledged to the broker only once its batch is accepted, so a crash before that means the
+ * broker re-delivers it to the persistent session. No message can stop the others: what Postgres
+ * refuses is kept as a dead letter (see `storeFlush`), and only transient errors are retried.
  */
 export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const { log } = opts
@@ -65,6 +69,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     received: 0,
     accepted: 0,
     rejected: {},
+    lost: 0,
     readingsStored: 0,
     signals: 0,
     flushes: 0,
@@ -74,18 +79,25 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const directory = new DeviceDirectory(opts.db, opts.autoProvision)
   const limiter = new RateLimiter(opts.rateLimit.perSecond, opts.rateLimit.burst)
   // Refused messages wait for the next flush too: acknowledged once they are kept.
-  let refused: { letter: DeadLetter; ack: () => void }[] = []
+  let refused: Letter[] = []
   const waiting = () => batcher.size + refused.length
   let stopping = false
   // Aborted on stop (flush now, no more waiting) and on kill (give up at once).
   const hurry = new AbortController()
   const killed = new AbortController()
   let wake: (() => void) | undefined
+  const retry: Retry = (what, fn) =>
+    retryTransient(fn, {
+      signal: killed.signal,
+      onRetry: (error, attempt) => log.warn({ err: error, attempt }, `${what} failed, retrying`),
+    })
 
-  /** Counts `messages` refused messages (one letter may stand for a device's whole batch). */
-  const reject = (letter: DeadLetter, ack: () => void, messages = 1) => {
+  const count = (reason: keyof IngestStats['rejected']) => {
+    stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1
+  }
+  const reject = (letter: DeadLetter, ack: () => void) => {
     const reason = letter.reason as keyof IngestStats['rejected']
-    stats.rejected[reason] = (stats.rejected[reason] ?? 0) + messages
+    count(reason)
     // A flood is counted and kept, but one log line per message would be a flood of its own.
     if (reason !== 'rate_limited') {
       log.warn({ reason, topic: letter.topic, detail: letter.detail }, 'message rejected')
@@ -96,7 +108,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
   const client = mqtt.connect(opts.mqtt.url, mqttOptions(opts.mqtt))
   client.on('error', (error) => log.error({ err: error }, 'mqtt error'))
-  receiveWithDeferredAcks(client, (topic, payload, ack) => {
+  receiveWithDeferredAcks(client, (topic, payload, puback) => {
     stats.received++
     const receivedAt = Date.now()
     const parsed = opts.topics.parse(topic)
@@ -105,7 +117,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       const detail = `over ${opts.rateLimit.perSecond} messages/s (burst ${opts.rateLimit.burst})`
       reject(
         deadLetter({ topic, deviceId, reason: 'rate_limited', detail, receivedAt }, payload),
-        ack,
+        puback,
       )
       return
     }
@@ -119,12 +131,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
         detail: message.message,
         receivedAt,
       }
-      reject(deadLetter(fields, payload), ack)
+      reject(deadLetter(fields, payload), puback)
       return
     }
-    if (message.kind === 'telemetry') batcher.addReadings(message.deviceId, message.readings, ack)
-    else if (message.kind === 'status') batcher.addStatus(message.deviceId, message.status, ack)
-    else batcher.addCommandAck(message.deviceId, message.ack, ack)
+    batcher.add({ topic, payload, receivedAt, message, puback })
     wake?.()
   })
   client.connect()
@@ -134,25 +144,41 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   })
   await client.subscribeAsync(opts.topics.ingest, { qos: 1 })
 
-  const flush = async (batches: DeviceBatch[]) => {
-    const refusals = await persistently(log, killed.signal, 'check devices', () =>
-      directory.check(batches.map((b) => b.deviceId)),
+  const flush = async (drained: Received[]) => {
+    const refusals = await retry('check devices', () =>
+      directory.check([...new Set(drained.map((r) => r.message.deviceId))]),
     )
-    const accepted = batches.filter((batch) => {
-      const refusal = refusals.get(batch.deviceId)
-      if (refusal) refuse(batch, refusal)
+    const accepted = drained.filter((r) => {
+      const refusal = refusals.get(r.message.deviceId)
+      if (refusal) refuse(r, refusal)
       return !refusal
     })
-    stats.readingsStored += await persistently(log, killed.signal, 'store readings', () =>
-      storeReadings(opts.db, accepted),
-    )
-    let pending = accepted
+    const letters = refused
+    refused = []
+    const outcome = await storeFlush(opts.db, accepted, letters, retry)
+    stats.readingsStored += outcome.readings
+    stats.rejected.storage_refused =
+      (stats.rejected.storage_refused ?? 0) + outcome.refusedByDatabase
+    for (const { ack } of outcome.kept) ack()
+    for (const { letter, reason } of outcome.lost) {
+      // Not even the dead letter could be written: said loudly, counted, and let go.
+      stats.lost++
+      const { payload, ...described } = letter.letter
+      log.error({ ...described, bytes: payload.byteLength, reason }, 'dead letter lost')
+      letter.ack()
+    }
+    await signal(outcome.stored)
+    stats.flushes++
+  }
+  const signal = async (batches: DeviceBatch[]) => {
+    let pending = batches
     for (let attempt = 1; pending.length > 0; attempt++) {
       const { failed, errors, ended } = await signaller.send(pending)
       stats.signals += pending.length - failed.length - ended.length
-      for (const batch of ended) refuse(batch, 'decommissioned')
       for (const batch of pending) {
-        if (!failed.includes(batch) && !ended.includes(batch)) acknowledge(batch)
+        if (failed.includes(batch)) continue
+        if (ended.includes(batch)) for (const r of batch.received) refuse(r, 'decommissioned')
+        else acknowledge(batch)
       }
       if (failed.length > 0) {
         log.warn(
@@ -163,38 +189,22 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       }
       pending = failed
     }
-    const letters = refused
-    refused = []
-    await persistently(log, killed.signal, 'keep rejected messages', () =>
-      storeDeadLetters(
-        opts.db,
-        letters.map((r) => r.letter),
-      ),
-    )
-    for (const { ack } of letters) ack()
-    stats.flushes++
   }
-  /** A whole device batch refused: kept as one dead letter, its messages counted one by one. */
-  const refuse = (batch: DeviceBatch, refusal: Refusal) => {
+  /** A message of a device that may not send: kept as a dead letter, byte for byte. */
+  const refuse = (r: Received, refusal: Refusal) => {
     const why = refusal === 'decommissioned' ? 'was decommissioned' : 'is not registered'
-    const letter = deadLetter(
-      {
-        topic: opts.topics.device(batch.deviceId, 'telemetry'),
-        deviceId: batch.deviceId,
-        reason: refusal,
-        detail: `${batch.messages} messages of a device that ${why}`,
-        receivedAt: Date.now(),
-      },
-      JSON.stringify({ readings: batch.readings, statuses: batch.statuses }),
-    )
-    const ackAll = () => {
-      for (const ack of batch.pubacks) ack()
+    const fields = {
+      topic: r.topic,
+      deviceId: r.message.deviceId,
+      reason: refusal,
+      detail: `a message of a device that ${why}`,
+      receivedAt: r.receivedAt,
     }
-    reject(letter, ackAll, batch.messages)
+    reject(deadLetter(fields, r.payload), r.puback)
   }
   const acknowledge = (batch: DeviceBatch) => {
-    for (const ack of batch.pubacks) ack()
-    stats.accepted += batch.messages
+    for (const r of batch.received) r.puback()
+    stats.accepted += batch.received.length
   }
 
   const running = (async () => {
@@ -261,24 +271,3 @@ function mqttOptions(o: IngestOptions['mqtt']): IClientOptions {
 }
 
 const backoff = (attempt: number) => Math.min(10_000, 100 * 2 ** attempt)
-
-/**
- * Runs `fn` until it succeeds or ingest is killed: the messages' acks are held meanwhile, so
- * nothing is lost either way.
- */
-async function persistently<T>(
-  log: Logger,
-  killed: AbortSignal,
-  what: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn()
-    } catch (error) {
-      killed.throwIfAborted()
-      log.warn({ err: error, attempt }, `${what} failed, retrying`)
-      await delay(backoff(attempt), undefined, { signal: killed })
-    }
-  }
-}

@@ -1,39 +1,28 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Database, openDatabase } from '../../src/db/client.ts'
 import { telemetry } from '../../src/db/schema.ts'
-import { Batcher } from '../../src/ingest/batcher.ts'
+import { deviceBatches } from '../../src/ingest/batcher.ts'
 import { storeReadings } from '../../src/ingest/store-readings.ts'
 import type { Reading } from '../../src/twins/reading.ts'
-import { createTestDatabase } from '../support/services.ts'
+import { DATABASES, openTestDatabase } from '../support/database.ts'
 
-describe.each(['postgres', 'pglite'] as const)('storeReadings (%s)', (kind) => {
-  let database: Database
-  let cleanup: () => Promise<void>
+describe.each(DATABASES)('storeReadings (%s)', (kind) => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>
   beforeAll(async () => {
-    if (kind === 'postgres') {
-      const created = await createTestDatabase()
-      database = await openDatabase({ url: created.url, dataDir: '/nonexistent' })
-      cleanup = created.drop
-    } else {
-      const dataDir = mkdtempSync(join(tmpdir(), 'devtwin-readings-'))
-      database = await openDatabase({ dataDir })
-      cleanup = async () => rmSync(dataDir, { recursive: true, force: true })
-    }
+    database = await openTestDatabase(kind)
   })
-  afterAll(async () => {
-    await database?.close()
-    await cleanup?.()
-  })
+  afterAll(() => database?.dispose())
 
-  const flush = (deviceId: string, readings: Reading[]) => {
-    const batcher = new Batcher()
-    for (const reading of readings) batcher.addReadings(deviceId, [reading], () => {})
-    return batcher.drain()
-  }
+  const flush = (deviceId: string, readings: Reading[]) =>
+    deviceBatches(
+      readings.map((reading) => ({
+        topic: `devices/${deviceId}/telemetry`,
+        payload: new Uint8Array(),
+        receivedAt: reading.receivedAt,
+        message: { ok: true, kind: 'telemetry', deviceId, readings: [reading] },
+        puback: () => {},
+      })),
+    )
 
   it('stores every value with its exact times, nulls as nulls, and a re-sent reading once', async () => {
     const t = 1_763_920_000_123

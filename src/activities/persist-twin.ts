@@ -9,6 +9,7 @@ import type { TwinState } from '../twins/twin.ts'
 import { storeAlerts } from './store-alerts.ts'
 import { storeCommands, storeReservations } from './store-commands.ts'
 import type { TwinRecords } from './store-records.ts'
+import { writeOrNormalise } from './write-refused.ts'
 
 export interface PersistTwinInput extends TwinRecords {
   twin: TwinState
@@ -26,44 +27,59 @@ export interface PersistTwinInput extends TwinRecords {
  */
 export const persistTwin =
   (deps: { db: Db; mqtt: MqttClient; topics: Topics }) =>
-  async ({ twin, changes, alerts, ...records }: PersistTwinInput): Promise<void> => {
-    const row = {
-      deviceId: twin.deviceId,
-      version: twin.version,
-      revision: twin.revision,
-      online: twin.online,
-      health: twin.health,
-      lastSeenAt: twin.lastSeenAt === null ? null : new Date(twin.lastSeenAt),
-      state: twin,
-      updatedAt: new Date(),
-    }
-    const { deviceId: _, ...update } = row
-    const alertRows = await deps.db.transaction(async (tx) => {
-      await tx
-        .insert(twins)
-        .values(row)
-        .onConflictDoUpdate({
-          target: twins.deviceId,
-          set: update,
-          setWhere: sql`${twins.revision} < ${row.revision}`,
-        })
-      if (changes.length > 0) {
-        await tx
-          .insert(twinEvents)
-          .values(changes.map((c) => ({ ...c, at: new Date(c.at) })))
-          .onConflictDoNothing()
-      }
-      await storeCommands(tx, records.commands)
-      await storeReservations(tx, records.reservations)
-      return storeAlerts(tx, alerts)
-    })
-    // One client writes them in call order, so they need not wait for each other: the twin's
-    // workflow task is held open until this activity returns.
-    const publish = (topic: string, payloads: readonly unknown[]) =>
-      payloads.map((p) => deps.mqtt.publishAsync(topic, JSON.stringify(p), { qos: 0 }))
-    await Promise.all([
-      ...publish(deps.topics.twinEvents(twin.deviceId), changes),
-      ...publish(deps.topics.alerts(twin.deviceId), alertRows),
-      ...publish(deps.topics.commandUpdates(twin.deviceId), records.commands),
-    ])
+  async (input: PersistTwinInput): Promise<PersistTwinResult> => {
+    const refused = await writeOrNormalise(input, (written) => write(deps, written))
+    return { refused }
   }
+
+export interface PersistTwinResult {
+  /** Why Postgres refused the write as it was, when it was stored normalised instead. */
+  refused: string | null
+}
+
+async function write(
+  deps: { db: Db; mqtt: MqttClient; topics: Topics },
+  { twin, changes, alerts, ...records }: PersistTwinInput,
+): Promise<void> {
+  const row = {
+    deviceId: twin.deviceId,
+    version: twin.version,
+    revision: twin.revision,
+    online: twin.online,
+    health: twin.health,
+    lastSeenAt: twin.lastSeenAt === null ? null : new Date(twin.lastSeenAt),
+    state: twin,
+    updatedAt: new Date(),
+  }
+  const { deviceId: _, ...update } = row
+  const alertRows = await deps.db.transaction(async (tx) => {
+    await tx
+      .insert(twins)
+      .values(row)
+      .onConflictDoUpdate({
+        target: twins.deviceId,
+        set: update,
+        setWhere: sql`${twins.revision} < ${row.revision}`,
+      })
+    if (changes.length > 0) {
+      await tx
+        .insert(twinEvents)
+        .values(changes.map((c) => ({ ...c, at: new Date(c.at) })))
+        .onConflictDoNothing()
+    }
+    await storeCommands(tx, records.commands)
+    await storeReservations(tx, records.reservations)
+    return storeAlerts(tx, alerts)
+  })
+  // Announced without waiting: the twin's workflow task is held open until this activity
+  // returns, and mqtt.js holds a publish while the broker is away. One client sends them in call
+  // order; subscribers that miss one read the change log.
+  const publish = (topic: string, payloads: readonly unknown[]) => {
+    for (const p of payloads) {
+      deps.mqtt.publishAsync(topic, JSON.stringify(p), { qos: 0 }).catch(() => {})
+    }
+  }
+  publish(deps.topics.twinEvents(twin.deviceId), changes)
+  publish(deps.topics.alerts(twin.deviceId), alertRows)
+  publish(deps.topics.commandUpdates(twin.deviceId), records.commands)
+}

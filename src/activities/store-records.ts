@@ -2,6 +2,7 @@ import type { Db } from '../db/client.ts'
 import type { Command } from '../twins/commands.ts'
 import type { Reservation } from '../twins/reservations.ts'
 import { storeCommands, storeReservations } from './store-commands.ts'
+import { writeOrNormalise } from './write-refused.ts'
 
 /** Snapshots of the commands and reservations that changed, oldest first. */
 export interface TwinRecords {
@@ -16,8 +17,10 @@ export interface TwinRecords {
 export const storeRecords =
   (deps: { db: Db }) =>
   async (records: TwinRecords): Promise<void> => {
-    await deps.db.transaction(async (tx) => {
-      await storeCommands(tx, records.commands)
-      await storeReservations(tx, records.reservations)
-    })
+    await writeOrNormalise(records, (written) =>
+      deps.db.transaction(async (tx) => {
+        await storeCommands(tx, written.commands)
+        await storeReservations(tx, written.reservations)
+      }),
+    )
   }

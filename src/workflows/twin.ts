@@ -1,8 +1,10 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -136,6 +138,8 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   const outbox: Command[] = input.outbox ?? []
   let nextCheckAt: number | null = null
   let batches = 0
+  // Why Postgres last refused this twin's write, shown to operators until a write goes through.
+  let writeProblem: string | null = null
 
   const advance = (transform: (t: TwinState, now: number) => TwinState) => {
     const now = Date.now()
@@ -294,7 +298,12 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
       ])
       shown = now
     }
-    setCurrentDetails(describeTwin(twin))
+    showDetails()
+  }
+  // Current details are no history event: set again after each write, to show how it went.
+  const showDetails = () => {
+    const details = describeTwin(twin)
+    setCurrentDetails(writeProblem ? `${details} · ${writeProblem}` : details)
   }
 
   await registered
@@ -315,7 +324,7 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     if (timedOut) advance((t) => t) // only time passed: judge health, commands, reservation again
     // Commands go out first: the device is waiting, the write is not.
     const sending = outbox.splice(0)
-    await Promise.all(sending.map((command) => publishCommand(command)))
+    await Promise.all(sending.map(publishOnce))
     if (!dirty()) {
       if (ending()) return
       continue
@@ -327,8 +336,9 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     alerts = []
     commands = []
     reservations = []
-    await persistTwin(written)
+    writeProblem = await persistOnce(written)
     persistedRevision = written.twin.revision
+    showDetails()
   }
   await condition(allHandlersFinished)
   await continueAsNew<typeof twinWorkflow>({
@@ -342,6 +352,39 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     reservations,
     outbox,
   })
+}
+
+/**
+ * Sends a command attempt. One the broker refuses for good is not retried here: the attempt counts
+ * as sent, and the command's acknowledgement timeout retries it or ends it (TIMED_OUT), as for a
+ * device that never answered.
+ */
+async function publishOnce(command: Command) {
+  try {
+    await publishCommand(command)
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error
+    log.warn('command publish refused', { commandId: command.id, reason: error.cause?.message })
+  }
+}
+
+/**
+ * Writes the twin. A write Postgres refuses for good is not retried (it would wedge the twin):
+ * it is stored normalised, or, refused even so, given up, and the twin goes on serving. Either
+ * way the reason is returned for the operator view and the log.
+ */
+async function persistOnce(written: Parameters<Activities['persistTwin']>[0]) {
+  try {
+    const { refused } = (await persistTwin(written)) ?? { refused: null }
+    if (!refused) return null
+    log.warn('twin write stored normalised', { refused })
+    return `last write stored with U+FFFD: ${refused}`
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error
+    const reason = error.cause?.message ?? error.message
+    log.error('twin write refused, not stored', { reason })
+    return `revision ${written.twin.revision} not stored: ${reason}`
+  }
 }
 
 const notFound = (id: string) => ({

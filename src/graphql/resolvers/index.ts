@@ -6,6 +6,7 @@ import { Device } from './device.ts'
 import { deviceModelMutations, deviceModelQueries } from './device-models.ts'
 import { Query } from './query.ts'
 import { registryMutations } from './registry.ts'
+import { RejectedMessage, rejectedMessageQueries } from './rejected-messages.ts'
 import { reservationMutations, reservationQueries } from './reservations.ts'
 import { Subscription } from './subscription.ts'
 import { Twin, TwinEvent } from './twin.ts'
@@ -19,6 +20,7 @@ export const resolvers = {
     ...alertQueries,
     ...commandQueries,
     ...reservationQueries,
+    ...rejectedMessageQueries,
   },
   Mutation: {
     ...deviceModelMutations,
@@ -31,6 +33,7 @@ export const resolvers = {
   Alert,
   Command: commandFields,
   Device,
+  RejectedMessage,
   Twin,
   TwinEvent,
   Subscription: {

@@ -12,6 +12,7 @@ import { authenticate } from './auth.ts'
 import type { ApiContext } from './context.ts'
 import { queryLimitPlugins } from './limits.ts'
 import { resolvers } from './resolvers/index.ts'
+import { storableArgumentsPlugin } from './storable-arguments.ts'
 
 const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')
 
@@ -28,7 +29,7 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps) {
   return createYoga<{ authorization?: unknown }, ApiContext>({
     schema: createSchema({ typeDefs, resolvers }),
-    plugins: queryLimitPlugins(),
+    plugins: [...queryLimitPlugins(), storableArgumentsPlugin()],
     // GraphiQL subscribes over SSE on the same endpoint, sending the headers pane's Authorization.
     graphiql: true,
     logging: 'warn',

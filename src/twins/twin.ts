@@ -50,6 +50,8 @@ export interface TwinState {
   commands: Command[]
   /** The latest reservation, active or ended; null when there never was one. */
   reservation: Reservation | null
+  /** The last batch of the device's inbox (see inbox.ts) this twin has applied; 0 for none. */
+  inboxSeq: number
 }
 
 /** How many re-delivery keys a twin remembers: a broker re-delivers recent messages only. */
@@ -74,6 +76,7 @@ export function newTwin(deviceId: string): TwinState {
     desired: null,
     commands: [],
     reservation: null,
+    inboxSeq: 0,
   }
 }
 
@@ -139,7 +142,7 @@ export function applyBatch(
   return {
     ...twin,
     online: lastStatus?.online ?? twin.online,
-    lastSeenAt: latest(twin.lastSeenAt, batch.lastTelemetryAt, lastOnlineReport(batch.statuses)),
+    lastSeenAt: lastSeen(twin.lastSeenAt, batch),
     sensors,
     clockSkew,
     recentKeys: recentKeys.slice(-RECENT_KEYS_LIMIT),
@@ -149,8 +152,13 @@ export function applyBatch(
   }
 }
 
+/** When the device was last seen, given a batch: its newest telemetry or online report. */
+export function lastSeen(before: number | null, batch: TwinBatch): number | null {
+  return latest(before, batch.lastTelemetryAt, lastOnlineReport(batch.statuses))
+}
+
 /** The sensor's next state, or the same object when the reading is late or a repeat. */
-function applyValue(
+export function applyValue(
   current: SensorState | undefined,
   value: SensorValue,
   reading: Reading,

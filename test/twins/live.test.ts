@@ -1,0 +1,109 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { TwinBatch } from '../../src/twins/batch.ts'
+import { applyLive, emptyLive, type LiveState, withLive } from '../../src/twins/live.ts'
+import type { DeviceModel } from '../../src/twins/model.ts'
+import { type Reading, toReading } from '../../src/twins/reading.ts'
+import { applyBatch, newTwin } from '../../src/twins/twin.ts'
+import { isUrgent } from '../../src/twins/urgency.ts'
+
+const T0 = Date.parse('2026-11-23T12:00:00Z')
+
+const reading = (ts: number, values: Reading['values'], receivedAt = ts): Reading =>
+  toReading({ ts, values }, receivedAt)
+
+const batch = (readings: Reading[], extra: Partial<TwinBatch> = {}): TwinBatch => ({
+  readings,
+  statuses: [],
+  messages: readings.length,
+  lastTelemetryAt: readings.length ? Math.max(...readings.map((r) => r.receivedAt)) : null,
+  ...extra,
+})
+
+const live = (...batches: TwinBatch[]): LiveState =>
+  batches.reduce((state, b) => applyLive(state, b).live, emptyLive())
+
+describe('live reported state', () => {
+  it('takes the newest value by the twin rules: late and skewed readings never overwrite', () => {
+    const state = live(
+      batch([reading(T0 + 1000, { t: 2 })]),
+      batch([reading(T0, { t: 1 }, T0 + 2000)]), // late: history only
+      // A clock far ahead is ordered by its receive time, before the reading above.
+      batch([reading(T0 + 3_600_000, { t: 9 }, T0 + 500)]),
+    )
+    expect(state.sensors.t).toMatchObject({ value: 2, deviceTime: T0 + 1000 })
+    expect(state.lastSeenAt).toBe(T0 + 2000)
+    expect(applyLive(state, batch([reading(T0 + 1000, { t: 2 })])).changed).toBe(false)
+  })
+
+  it('equals what the workflow applies, for any batches in any order', () => {
+    const readings = fc.array(
+      fc.record({
+        at: fc.integer({ min: 0, max: 20 }),
+        late: fc.integer({ min: 0, max: 5 }),
+        v: fc.constantFrom(1, 2, 'a', true, null),
+      }),
+      { minLength: 1, maxLength: 5 },
+    )
+    fc.assert(
+      fc.property(fc.array(readings, { maxLength: 6 }), (batches) => {
+        const bs = batches.map((rs) =>
+          batch(rs.map((r) => reading(T0 + r.at * 1000, { s: r.v }, T0 + (r.at + r.late) * 1000))),
+        )
+        const twin = bs.reduce((t, b) => applyBatch(t, b), newTwin('d'))
+        const state = live(...bs)
+        expect(state.sensors).toEqual(twin.sensors)
+        expect(state.lastSeenAt).toBe(twin.lastSeenAt)
+      }),
+    )
+  })
+
+  it('shows live values over the workflow state, never older ones', () => {
+    const twin = applyBatch(newTwin('d'), batch([reading(T0 + 5000, { a: 5, b: 1 })]))
+    const state = live(batch([reading(T0 + 1000, { a: 1 })]), batch([reading(T0 + 6000, { b: 2 })]))
+    const shown = withLive(twin, state)
+    expect(shown.sensors.a?.value).toBe(5)
+    expect(shown.sensors.b?.value).toBe(2)
+    expect(shown.lastSeenAt).toBe(T0 + 6000)
+  })
+})
+
+describe('isUrgent', () => {
+  const model = {
+    id: 'm',
+    name: 'm',
+    sensors: [
+      { name: 'temp', kind: 'NUMBER', min: 0, max: 80 },
+      { name: 'mode', kind: 'ENUM' },
+    ],
+    rules: [],
+    silentAfterSeconds: 300,
+    freshnessSeconds: 120,
+  } as DeviceModel
+  const before = live(batch([reading(T0, { temp: 20, mode: 'eco', door: false })]))
+  const next = (values: Reading['values']) => batch([reading(T0 + 1000, values)])
+
+  it('lets a continuous value moving within its range wait', () => {
+    expect(isUrgent(before, next({ temp: 21 }), model)).toBe(false)
+    expect(isUrgent(before, next({ temp: 20, mode: 'eco', door: false }), model)).toBe(false)
+  })
+
+  it('sends at once what operators act on', () => {
+    expect(isUrgent(null, next({ temp: 20 }), model)).toBe(true)
+    expect(isUrgent(emptyLive(), next({ temp: 20 }), model)).toBe(true)
+    expect(isUrgent(before, next({ temp: 95 }), model)).toBe(true)
+    expect(isUrgent(before, next({ mode: 'boost' }), model)).toBe(true)
+    expect(isUrgent(before, next({ door: true }), null)).toBe(true)
+    expect(isUrgent(before, next({ humidity: 40 }), model)).toBe(true)
+    expect(
+      isUrgent(before, batch([], { statuses: [{ online: false, receivedAt: T0 }] }), model),
+    ).toBe(true)
+    const ack = { id: 'c', status: 'succeeded' as const, receivedAt: T0 }
+    expect(isUrgent(before, batch([], { acks: [ack] }), model)).toBe(true)
+  })
+
+  it('judges reading by reading: out of range and back within one batch is urgent', () => {
+    const b = batch([reading(T0 + 1000, { temp: 90 }), reading(T0 + 2000, { temp: 21 })])
+    expect(isUrgent(before, b, model)).toBe(true)
+  })
+})

@@ -12,7 +12,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     // Tests reject thousands of messages on purpose; their warnings would bury a failure.
-    env: { LOG_LEVEL: 'error' },
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: more files at once only makes every twin slower.

@@ -34,8 +34,24 @@ const schema = z.object({
   DEVTWIN_DATA_DIR: z.string().default('.devtwin'),
   DEVTWIN_JWT_SECRET: z.string().optional(),
   DEVTWIN_AUTO_PROVISION: flag.optional(),
-  /** How long ingest gathers one device's messages into one twin signal; 0 = one per message. */
-  DEVTWIN_BATCH_MS: z.coerce.number().int().min(0).default(250),
+  /**
+   * How long ingest gathers messages into one flush (one transaction, then the PUBACKs); 0 = a
+   * flush per message. Live reported state is as old as this, plus the commit.
+   */
+  DEVTWIN_BATCH_MS: z.coerce.number().int().min(0).default(100),
+  /**
+   * How far a twin's workflow may fall behind its live reported state with routine readings
+   * (continuous values within range). What operators act on is applied at once.
+   */
+  DEVTWIN_MAX_TWIN_LAG_MS: z.coerce.number().int().min(1000).default(30_000),
+  /**
+   * Several ingest processes share the device topics through this MQTT shared-subscription
+   * group (`$share/{group}/…`, MQTT 5 brokers such as Mosquitto); unset: one ingest.
+   */
+  DEVTWIN_INGEST_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .optional(),
   DEVTWIN_MAX_PAYLOAD_BYTES: z.coerce
     .number()
     .int()

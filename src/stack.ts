@@ -16,6 +16,7 @@ import { newSecret } from './registry/credentials.ts'
 import { findDeviceCredentials } from './registry/device-credentials.ts'
 import { Topics } from './topics.ts'
 import { installTemporalRuntime, startWorker } from './worker.ts'
+import { TwinClient } from './workflows/client.ts'
 
 export const ROLES = ['ingest', 'worker', 'api'] as const
 export type Role = (typeof ROLES)[number]
@@ -128,10 +129,11 @@ export async function startStack({
       stops.push(worker.stop)
     }
 
-    const temporalClient = async () => {
+    const twinClient = async () => {
       const connection = await Connection.connect({ address: temporalAddress })
       stops.push(() => connection.close())
-      return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
+      const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
+      return new TwinClient(client, config.DEVTWIN_TASK_QUEUE)
     }
 
     let ingest: Ingest | null = null
@@ -144,9 +146,10 @@ export async function startStack({
           ...credentials,
         },
         db: database.db,
-        temporal: await temporalClient(),
-        taskQueue: config.DEVTWIN_TASK_QUEUE,
+        twins: await twinClient(),
         batchMs: config.DEVTWIN_BATCH_MS,
+        maxTwinLagMs: config.DEVTWIN_MAX_TWIN_LAG_MS,
+        shareGroup: config.DEVTWIN_INGEST_SHARE_GROUP,
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
         maxPayloadBytes: config.DEVTWIN_MAX_PAYLOAD_BYTES,
         rateLimit: { perSecond: config.DEVTWIN_DEVICE_RATE, burst: config.DEVTWIN_DEVICE_BURST },
@@ -162,8 +165,7 @@ export async function startStack({
       const hub = new TopicHub(await serviceMqtt('api'))
       const api = createApi({
         db: database.db,
-        temporal: await temporalClient(),
-        taskQueue: config.DEVTWIN_TASK_QUEUE,
+        twins: await twinClient(),
         topics,
         hub,
         jwtSecret: secret,

@@ -13,9 +13,10 @@ export class Topics {
     return `${this.root}/${deviceId}/${kind}`
   }
 
-  /** What ingest subscribes to. */
-  get ingest(): string[] {
-    return [`${this.root}/+/telemetry`, `${this.root}/+/status`, `${this.root}/+/acks`]
+  /** What ingest subscribes to; through a shared-subscription group when several ingests run. */
+  ingest(shareGroup?: string): string[] {
+    const topics = [`${this.root}/+/telemetry`, `${this.root}/+/status`, `${this.root}/+/acks`]
+    return shareGroup ? topics.map((t) => `$share/${shareGroup}/${t}`) : topics
   }
 
   /**
@@ -24,6 +25,14 @@ export class Topics {
    */
   twinEvents(deviceId: string): string {
     return `devtwin/events/${this.root}/${deviceId}`
+  }
+
+  /**
+   * Where ingest announces a twin's live reported state as it stores each flush, before the
+   * twin's workflow has applied it.
+   */
+  liveTwin(deviceId: string): string {
+    return `devtwin/live/${this.root}/${deviceId}`
   }
 
   /** Where workers announce alerts raised and cleared; `+` for every device. */

@@ -5,6 +5,7 @@ import { loadDevice } from './load-device.ts'
 import { persistTwin } from './persist-twin.ts'
 import { publishCommand } from './publish-command.ts'
 import { publishDesired } from './publish-desired.ts'
+import { readInbox } from './read-inbox.ts'
 import { storeRecords } from './store-records.ts'
 
 export interface ActivityDeps {
@@ -19,6 +20,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   persistTwin: persistTwin(deps),
   publishDesired: publishDesired(deps),
   publishCommand: publishCommand(deps),
+  readInbox: readInbox(deps),
   storeRecords: storeRecords(deps),
 })
 

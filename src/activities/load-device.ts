@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
-import { deviceModels, devices, twins } from '../db/schema.ts'
+import { deviceModels, devices, twinLive, twins } from '../db/schema.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import type { TwinState } from '../twins/twin.ts'
 
@@ -9,6 +9,8 @@ export interface DeviceRegistration {
   decommissioned: boolean
   /** The last snapshot a twin of this device wrote, if one did (its run ended or was lost). */
   snapshot: TwinState | null
+  /** The newest batch in the device's inbox (0 for none): the twin catches up to it. */
+  inboxSeq: number
 }
 
 /**
@@ -23,14 +25,17 @@ export const loadDevice =
         decommissionedAt: devices.decommissionedAt,
         model: deviceModels.spec,
         snapshot: twins.state,
+        inboxSeq: twinLive.inboxSeq,
       })
       .from(devices)
       .leftJoin(deviceModels, eq(deviceModels.id, devices.modelId))
       .leftJoin(twins, eq(twins.deviceId, devices.id))
+      .leftJoin(twinLive, eq(twinLive.deviceId, devices.id))
       .where(eq(devices.id, deviceId))
     return {
       model: row?.model ?? null,
       decommissioned: Boolean(row?.decommissionedAt),
       snapshot: row?.snapshot ?? null,
+      inboxSeq: row?.inboxSeq ?? 0,
     }
   }

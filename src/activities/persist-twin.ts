@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm'
+import { and, eq, lte, sql } from 'drizzle-orm'
 import type { MqttClient } from 'mqtt'
 import type { Db } from '../db/client.ts'
-import { twinEvents, twins } from '../db/schema.ts'
+import { twinEvents, twinInbox, twinLive, twins } from '../db/schema.ts'
 import type { Topics } from '../topics.ts'
 import type { AlertChange } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
@@ -67,6 +67,7 @@ async function write(
         .values(changes.map((c) => ({ ...c, at: new Date(c.at) })))
         .onConflictDoNothing()
     }
+    if (twin.inboxSeq > 0) await markApplied(tx, twin.deviceId, twin.inboxSeq)
     await storeCommands(tx, records.commands)
     await storeReservations(tx, records.reservations)
     return storeAlerts(tx, alerts)
@@ -82,4 +83,17 @@ async function write(
   publish(deps.topics.twinEvents(twin.deviceId), changes)
   publish(deps.topics.alerts(twin.deviceId), alertRows)
   publish(deps.topics.commandUpdates(twin.deviceId), records.commands)
+}
+
+/**
+ * The inbox batches up to `seq` are applied and written with this snapshot: ingest may tell the
+ * twin of the next ones, and the lag is counted from the oldest batch still waiting.
+ */
+async function markApplied(tx: Db, deviceId: string, seq: number): Promise<void> {
+  await tx.execute(sql`
+    update ${twinLive} set applied_seq = ${seq}, pending_since = (
+      select min(received_at) from ${twinInbox} where device_id = ${deviceId} and seq > ${seq}
+    )
+    where device_id = ${deviceId} and applied_seq < ${seq}`)
+  await tx.delete(twinInbox).where(and(eq(twinInbox.deviceId, deviceId), lte(twinInbox.seq, seq)))
 }

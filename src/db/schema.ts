@@ -14,12 +14,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
+import type { TwinBatch } from '../twins/batch.ts'
 import type { TwinChange } from '../twins/change.ts'
 import type { CommandStatus } from '../twins/commands.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import type { SensorValue } from '../twins/reading.ts'
 import type { Reservation } from '../twins/reservations.ts'
-import type { TwinState } from '../twins/twin.ts'
+import type { SensorState, TwinState } from '../twins/twin.ts'
 
 const ms = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 
@@ -70,6 +71,41 @@ export const twins = pgTable(
     index('twins_online_idx').on(t.online, t.deviceId),
     index('twins_health_idx').on(t.health, t.deviceId),
   ],
+)
+
+/**
+ * Each device's live reported state and its inbox's counters (see src/ingest/inbox.ts and the
+ * README's "Two speeds of a twin"). Ingest writes it with every flush, under a row lock, so that
+ * several ingests number a device's inbox batches in commit order; the twin's writes move
+ * `applied_seq` on.
+ */
+export const twinLive = pgTable('twin_live', {
+  deviceId: text('device_id').primaryKey(),
+  sensors: jsonb('sensors').$type<Record<string, SensorState>>().notNull().default({}),
+  lastSeenAt: ms('last_seen_at'),
+  /** The newest inbox batch stored. */
+  inboxSeq: bigint('inbox_seq', { mode: 'number' }).notNull().default(0),
+  /** The newest inbox batch the twin has applied and written. */
+  appliedSeq: bigint('applied_seq', { mode: 'number' }).notNull().default(0),
+  /** The newest inbox batch the twin was told of, and when. */
+  nudgedSeq: bigint('nudged_seq', { mode: 'number' }).notNull().default(0),
+  nudgedAt: ms('nudged_at'),
+  /** The newest inbox batch that operators would act on (see src/twins/urgency.ts). */
+  urgentSeq: bigint('urgent_seq', { mode: 'number' }).notNull().default(0),
+  /** Receive time of the oldest batch the twin has not applied; null when it is current. */
+  pendingSince: ms('pending_since'),
+})
+
+/** Batches stored for a twin and not yet applied by it, numbered per device from 1. */
+export const twinInbox = pgTable(
+  'twin_inbox',
+  {
+    deviceId: text('device_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    batch: jsonb('batch').$type<TwinBatch>().notNull(),
+    receivedAt: ms('received_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.seq] })],
 )
 
 /** The twin's change log: every version, what changed and why, and the twin as it then was. */

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import type { Client } from '@temporalio/client'
 import type { ExecutionArgs } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { createSchema, createYoga } from 'graphql-yoga'
@@ -8,6 +7,7 @@ import { WebSocketServer } from 'ws'
 import type { Db } from '../db/client.ts'
 import type { TopicHub } from '../events/topic-hub.ts'
 import type { Topics } from '../topics.ts'
+import type { TwinClient } from '../workflows/client.ts'
 import { authenticate } from './auth.ts'
 import type { ApiContext } from './context.ts'
 import { queryLimitPlugins } from './limits.ts'
@@ -18,8 +18,7 @@ const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf
 
 export interface ApiDeps {
   db: Db
-  temporal: Client
-  taskQueue: string
+  twins: TwinClient
   topics: Topics
   hub: TopicHub
   jwtSecret: string
@@ -35,8 +34,7 @@ export function createApi(deps: ApiDeps) {
     logging: 'warn',
     context: async ({ request, authorization }) => ({
       db: deps.db,
-      temporal: deps.temporal,
-      taskQueue: deps.taskQueue,
+      twins: deps.twins,
       topics: deps.topics,
       hub: deps.hub,
       viewer: await authenticate(

@@ -1,6 +1,7 @@
-import { inArray } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
-import { devices } from '../db/schema.ts'
+import { deviceModels, devices } from '../db/schema.ts'
+import type { DeviceModel } from '../twins/model.ts'
 
 export type Refusal = 'unknown_device' | 'decommissioned'
 
@@ -8,12 +9,13 @@ export type Refusal = 'unknown_device' | 'decommissioned'
 export const DIRECTORY_TTL_MS = 5_000
 
 /**
- * Which device ids may send telemetry. An id that was never registered is refused, unless
+ * Which device ids may send telemetry, and their models (to tell urgent readings from routine
+ * ones). An id that was never registered is refused, unless
  * auto-provisioning registers it on its first message (contract §2); a decommissioned device is
  * refused so that its ended twin is not started again.
  */
 export class DeviceDirectory {
-  #known = new Map<string, { refusal: Refusal | null; until: number }>()
+  #known = new Map<string, { refusal: Refusal | null; model: DeviceModel | null; until: number }>()
 
   constructor(
     private readonly db: Db,
@@ -32,11 +34,21 @@ export class DeviceDirectory {
     return refused
   }
 
+  /** The device's model as last looked up (by `check`). */
+  model(id: string): DeviceModel | null {
+    return this.#known.get(id)?.model ?? null
+  }
+
   async #refresh(ids: string[], now: number): Promise<void> {
     const lookup = () =>
       this.db
-        .select({ id: devices.id, decommissionedAt: devices.decommissionedAt })
+        .select({
+          id: devices.id,
+          decommissionedAt: devices.decommissionedAt,
+          model: deviceModels.spec,
+        })
         .from(devices)
+        .leftJoin(deviceModels, eq(deviceModels.id, devices.modelId))
         .where(inArray(devices.id, ids))
     let found = await lookup()
     if (this.autoProvision && found.length < ids.length) {
@@ -46,8 +58,10 @@ export class DeviceDirectory {
       found = await lookup()
     }
     const until = now + DIRECTORY_TTL_MS
-    for (const id of ids) this.#known.set(id, { refusal: 'unknown_device', until })
-    for (const d of found)
-      this.#known.set(d.id, { refusal: d.decommissionedAt ? 'decommissioned' : null, until })
+    for (const id of ids) this.#known.set(id, { refusal: 'unknown_device', model: null, until })
+    for (const d of found) {
+      const refusal = d.decommissionedAt ? 'decommissioned' : null
+      this.#known.set(d.id, { refusal, model: d.model, until })
+    }
   }
 }

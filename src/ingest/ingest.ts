@@ -1,17 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import type { Client } from '@temporalio/client'
 import mqtt, { type IClientOptions } from 'mqtt'
 import type { Db } from '../db/client.ts'
 import { retryTransient } from '../db/retry.ts'
 import type { Logger } from '../log.ts'
 import type { Topics } from '../topics.ts'
-import { Batcher, type DeviceBatch, type Received } from './batcher.ts'
+import type { LiveEvent } from '../twins/live.ts'
+import type { TwinClient } from '../workflows/client.ts'
+import { Batcher, type Received } from './batcher.ts'
 import { type DeadLetter, deadLetter } from './dead-letters.ts'
 import { decodeParsed, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
 import { DeviceDirectory, type Refusal } from './device-directory.ts'
+import { type Nudger, startNudger } from './nudger.ts'
 import { RateLimiter } from './rate-limit.ts'
-import { TwinSignaller } from './signal-twins.ts'
 import { type Letter, type Retry, storeFlush } from './store-flush.ts'
 
 export interface IngestOptions {
@@ -23,9 +24,12 @@ export interface IngestOptions {
     password?: string
   }
   db: Db
-  temporal: Client
-  taskQueue: string
+  twins: TwinClient
   batchMs: number
+  /** How far a twin may lag behind its live state with routine readings. */
+  maxTwinLagMs: number
+  /** Shared-subscription group, when several ingests share the device topics. */
+  shareGroup?: string | undefined
   autoProvision: boolean
   maxPayloadBytes: number
   /** Per device: messages a second on average, and the burst allowed above it. */
@@ -38,13 +42,15 @@ export interface IngestOptions {
 
 export interface IngestStats {
   received: number
-  /** Messages whose batch Temporal accepted (and whose QoS 1 PUBACK was sent). */
+  /** Accepted messages stored in Postgres (and their QoS 1 PUBACKs sent). */
   accepted: number
   rejected: Partial<Record<RejectReason | Refusal | 'rate_limited' | 'storage_refused', number>>
   /** Refused messages whose dead letter Postgres refused too: logged and acknowledged. */
   lost: number
   readingsStored: number
+  /** Deliveries to twins that Temporal accepted, and that failed (see nudger.ts). */
   signals: number
+  failedSignals: number
   flushes: number
 }
 
@@ -57,11 +63,13 @@ export interface Ingest {
 }
 
 /**
- * Subscribes to device telemetry and status, gathers messages over `batchMs`, and per flush
- * writes every raw reading to Postgres in bulk and sends each device's twin one signal. A message
- * is acknowledged to the broker only once its batch is accepted, so a crash before that means the
- * broker re-delivers it to the persistent session. No message can stop the others: what Postgres
- * refuses is kept as a dead letter (see `storeFlush`), and only transient errors are retried.
+ * Subscribes to device telemetry, status and acks, gathers messages over `batchMs`, and per flush
+ * stores in one transaction every raw reading, each device's live reported state and its twin's
+ * inbox batch, and every refused message. A message is acknowledged to the broker once that
+ * transaction commits, so a crash before means the broker re-delivers it to the persistent
+ * session. Twins learn of their inboxes apart from this (the nudger), so Temporal never holds up
+ * storing. No message can stop the others: what Postgres refuses is kept as a dead letter (see
+ * `storeFlush`), and only transient errors are retried.
  */
 export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const { log } = opts
@@ -72,10 +80,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     lost: 0,
     readingsStored: 0,
     signals: 0,
+    failedSignals: 0,
     flushes: 0,
   }
   const batcher = new Batcher()
-  const signaller = new TwinSignaller(opts.temporal, opts.taskQueue)
   const directory = new DeviceDirectory(opts.db, opts.autoProvision)
   const limiter = new RateLimiter(opts.rateLimit.perSecond, opts.rateLimit.burst)
   // Refused messages wait for the next flush too: acknowledged once they are kept.
@@ -89,6 +97,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const retry: Retry = (what, fn) =>
     retryTransient(fn, {
       signal: killed.signal,
+      maxMs: 5_000,
       onRetry: (error, attempt) => log.warn({ err: error, attempt }, `${what} failed, retrying`),
     })
 
@@ -142,7 +151,19 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     client.once('connect', () => resolve())
     client.once('error', reject)
   })
-  await client.subscribeAsync(opts.topics.ingest, { qos: 1 })
+  await client.subscribeAsync(opts.topics.ingest(opts.shareGroup), { qos: 1 })
+  const nudger: Nudger = startNudger({
+    db: opts.db,
+    twins: opts.twins,
+    log,
+    nudge: {
+      maxLagMs: opts.maxTwinLagMs,
+      renudgeMs: RENUDGE_MS,
+      limit: 500,
+      batchesPerTwin: 50,
+    },
+    counts: stats,
+  })
 
   const flush = async (drained: Received[]) => {
     const refusals = await retry('check devices', () =>
@@ -155,10 +176,15 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     })
     const letters = refused
     refused = []
-    const outcome = await storeFlush(opts.db, accepted, letters, retry)
+    const outcome = await storeFlush(opts.db, accepted, letters, retry, (id) => directory.model(id))
     stats.readingsStored += outcome.readings
     stats.rejected.storage_refused =
       (stats.rejected.storage_refused ?? 0) + outcome.refusedByDatabase
+    // Committed: acknowledged now, whatever Temporal is doing.
+    for (const batch of outcome.stored) {
+      for (const r of batch.received) r.puback()
+      stats.accepted += batch.received.length
+    }
     for (const { ack } of outcome.kept) ack()
     for (const { letter, reason } of outcome.lost) {
       // Not even the dead letter could be written: said loudly, counted, and let go.
@@ -167,28 +193,21 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       log.error({ ...described, bytes: payload.byteLength, reason }, 'dead letter lost')
       letter.ack()
     }
-    await signal(outcome.stored)
-    stats.flushes++
-  }
-  const signal = async (batches: DeviceBatch[]) => {
-    let pending = batches
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const { failed, errors, ended } = await signaller.send(pending)
-      stats.signals += pending.length - failed.length - ended.length
-      for (const batch of pending) {
-        if (failed.includes(batch)) continue
-        if (ended.includes(batch)) for (const r of batch.received) refuse(r, 'decommissioned')
-        else acknowledge(batch)
+    // Live state for subscribers, fire-and-forget: a subscriber that misses one reads the twin.
+    for (const entry of outcome.inbox) {
+      if (!entry.changed) continue
+      const event: LiveEvent = {
+        deviceId: entry.deviceId,
+        inboxSeq: entry.seq,
+        changes: entry.changes,
+        ...entry.live,
       }
-      if (failed.length > 0) {
-        log.warn(
-          { err: errors[0], devices: failed.length, attempt },
-          'twin signals failed, retrying',
-        )
-        await delay(backoff(attempt))
-      }
-      pending = failed
+      client
+        .publishAsync(opts.topics.liveTwin(entry.deviceId), JSON.stringify(event), { qos: 0 })
+        .catch(() => {})
     }
+    if (outcome.inbox.length > 0) nudger.wake()
+    stats.flushes++
   }
   /** A message of a device that may not send: kept as a dead letter, byte for byte. */
   const refuse = (r: Received, refusal: Refusal) => {
@@ -201,10 +220,6 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       receivedAt: r.receivedAt,
     }
     reject(deadLetter(fields, r.payload), r.puback)
-  }
-  const acknowledge = (batch: DeviceBatch) => {
-    for (const r of batch.received) r.puback()
-    stats.accepted += batch.received.length
   }
 
   const running = (async () => {
@@ -238,6 +253,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       hurry.abort()
       wake?.()
       await running
+      await nudger.stop()
       await client.endAsync()
     },
     async kill() {
@@ -249,6 +265,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       wake?.()
       await client.endAsync(true)
       await running
+      await nudger.stop()
     },
   }
 }
@@ -270,4 +287,5 @@ function mqttOptions(o: IngestOptions['mqtt']): IClientOptions {
   }
 }
 
-const backoff = (attempt: number) => Math.min(10_000, 100 * 2 ** attempt)
+/** A twin told of its inbox that has not applied it after this long is told again. */
+const RENUDGE_MS = 15_000

@@ -1,7 +1,9 @@
 import type { Db } from '../db/client.ts'
 import { classifyDbError } from '../db/errors.ts'
+import type { DeviceModel } from '../twins/model.ts'
 import { type DeviceBatch, deviceBatches, type Received } from './batcher.ts'
 import { type DeadLetter, deadLetter, storeDeadLetters } from './dead-letters.ts'
+import { type Stored, storeInbox } from './inbox.ts'
 import { storeReadings } from './store-readings.ts'
 
 /** A refused message waiting to be kept, with the PUBACK(s) to send once it is. */
@@ -14,6 +16,8 @@ export interface Letter {
 export interface FlushOutcome {
   /** Accepted messages whose readings are stored, per device, in arrival order. */
   stored: DeviceBatch[]
+  /** Each stored device's inbox number and live state. */
+  inbox: Stored[]
   readings: number
   /** Refused messages now kept in `rejected_messages`, those Postgres refused among them. */
   kept: Letter[]
@@ -37,10 +41,12 @@ export async function storeFlush(
   received: readonly Received[],
   letters: readonly Letter[],
   retry: Retry,
+  modelOf: (deviceId: string) => DeviceModel | null = () => null,
 ): Promise<FlushOutcome> {
   const storedMessages: Received[] = []
   const outcome: FlushOutcome = {
     stored: [],
+    inbox: [],
     readings: 0,
     kept: [],
     refusedByDatabase: 0,
@@ -50,9 +56,11 @@ export async function storeFlush(
     const messages = items.filter((i): i is Received => 'message' in i)
     const refused = items.filter((i): i is Letter => 'letter' in i)
     try {
-      outcome.readings += await retry('store readings', () =>
-        writeFlush(db, deviceBatches(messages), refused),
+      const written = await retry('store readings', () =>
+        writeFlush(db, deviceBatches(messages), refused, modelOf),
       )
+      outcome.readings += written.readings
+      outcome.inbox.push(...written.inbox)
       storedMessages.push(...messages)
       outcome.kept.push(...refused)
     } catch (error) {
@@ -88,13 +96,19 @@ function refusedByDatabase(received: Received, reason: string): Letter {
   return { letter: deadLetter(fields, received.payload), ack: received.puback }
 }
 
-/** Readings and dead letters, stored together or not at all. */
-const writeFlush = (db: Db, batches: readonly DeviceBatch[], letters: readonly Letter[]) =>
+/** Readings, each device's live state and inbox, and dead letters: together or not at all. */
+const writeFlush = (
+  db: Db,
+  batches: readonly DeviceBatch[],
+  letters: readonly Letter[],
+  modelOf: (deviceId: string) => DeviceModel | null,
+) =>
   db.transaction(async (tx) => {
     const readings = await storeReadings(tx, batches)
+    const inbox = await storeInbox(tx, batches, modelOf)
     await storeDeadLetters(
       tx,
       letters.map((l) => l.letter),
     )
-    return readings
+    return { readings, inbox }
   })

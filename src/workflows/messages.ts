@@ -1,12 +1,19 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow'
 import type { TwinBatch } from '../twins/batch.ts'
 import type { Command, CommandRequest } from '../twins/commands.ts'
+import type { InboxDelivery } from '../twins/inbox.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import type { Reservation } from '../twins/reservations.ts'
 import type { TwinState } from '../twins/twin.ts'
 
-/** One coalesced batch of telemetry and status messages from ingest. */
+/**
+ * One coalesced batch of telemetry and status messages, as ingest sent them before the inbox
+ * (kept so that histories recorded then replay, and for tests that feed a twin directly).
+ */
 export const batchSignal = defineSignal<[TwinBatch]>('batch')
+
+/** Ingest: the twin's inbox holds batches up to `upTo` (see src/twins/inbox.ts). */
+export const inboxSignal = defineSignal<[InboxDelivery]>('inbox')
 
 /** The device's model changed (or it was given one, or none): judge its sensors by it now. */
 export const modelSignal = defineSignal<[DeviceModel | null]>('model')

@@ -28,6 +28,7 @@ import {
   refuseRepeat,
 } from '../twins/commands.ts'
 import { applyDesiredPatch, refuseDesiredPatch } from '../twins/desired.ts'
+import { type InboxBatch, nextBatches } from '../twins/inbox.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import {
   activeReservation,
@@ -47,6 +48,7 @@ import {
   cancelCommandUpdate,
   decommissionSignal,
   extendReservationUpdate,
+  inboxSignal,
   modelSignal,
   releaseUpdate,
   reserveUpdate,
@@ -61,7 +63,7 @@ const retry = { initialInterval: '200 milliseconds', maximumInterval: '10 second
 // leave one marker event in history instead of three. Only the main loop runs them, one
 // coroutine: local activities running at once from an update handler and the loop complete in
 // an order that replay does not reproduce (a nondeterminism error).
-const { loadDevice, persistTwin, publishCommand } = proxyLocalActivities<Activities>({
+const { loadDevice, persistTwin, publishCommand, readInbox } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry,
 })
@@ -92,6 +94,8 @@ export interface TwinWorkflowInput {
   reservations?: Reservation[]
   /** Command attempts the previous run had not published yet. */
   outbox?: Command[]
+  /** The newest inbox batch the previous run knew of, applied or not. */
+  knownSeq?: number
 }
 
 /** A refusal from the core, as the typed failure an update's caller receives. */
@@ -127,10 +131,14 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
       persistedRevision = twin.revision
     }
     model = r ? r.model : model
+    // Whatever the inbox holds beyond the snapshot is caught up from Postgres.
+    knownSeq = Math.max(knownSeq, r?.inboxSeq ?? 0)
     // Decommissioned before its twin started (ingest raced the registry): apply, write, end.
     decommissioned ||= r?.decommissioned ?? false
   })
   let persistedRevision = input.persistedRevision ?? twin.revision
+  // The newest inbox batch this twin knows to exist; it reads its inbox while it is behind.
+  let knownSeq = input.knownSeq ?? twin.inboxSeq
   let changes: TwinChange[] = input.changes ?? []
   let alerts: AlertChange[] = input.alerts ?? []
   let commands: Command[] = input.commands ?? []
@@ -169,6 +177,22 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     batches++
     await registered
     advance((t) => applyBatch(t, batch, model))
+  })
+  /** Applies what follows the twin's last inbox batch, in order, as one step. */
+  const applyInbox = (delivered: readonly InboxBatch[]) => {
+    const next = nextBatches(twin.inboxSeq, delivered)
+    const last = next.at(-1)
+    if (!last) return
+    advance((t) => ({
+      ...next.reduce((applied, b) => applyBatch(applied, b.batch, model), t),
+      inboxSeq: last.seq,
+    }))
+  }
+  setHandler(inboxSignal, async (delivery) => {
+    batches++
+    await registered
+    knownSeq = Math.max(knownSeq, delivery.upTo)
+    applyInbox(delivery.batches)
   })
   setHandler(modelSignal, async (next) => {
     await registered
@@ -317,11 +341,19 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     const wait = nextCheckAt === null ? undefined : Math.max(1000, nextCheckAt - Date.now())
     // Decommissioned, the twin ends once every message it had is applied and written.
     const ending = () => decommissioned && allHandlersFinished()
-    const due = () => dirty() || outbox.length > 0 || runIsFull() || ending()
+    const behind = () => knownSeq > twin.inboxSeq
+    const due = () => dirty() || behind() || outbox.length > 0 || runIsFull() || ending()
     // condition() without a timeout resolves to nothing, with one to whether `due` came true.
     const timedOut = wait !== undefined && !(await condition(due, wait))
     if (wait === undefined) await condition(due)
     if (timedOut) advance((t) => t) // only time passed: judge health, commands, reservation again
+    if (behind()) {
+      // A delivery left a gap, or the twin (re)started: catch up from Postgres.
+      const read = await readInbox(twin.deviceId, twin.inboxSeq)
+      applyInbox(read.batches)
+      // Nothing more to read (the inbox was let go): stop looking for it.
+      knownSeq = read.batches.length > 0 ? Math.max(read.head, twin.inboxSeq) : twin.inboxSeq
+    }
     // Commands go out first: the device is waiting, the write is not.
     const sending = outbox.splice(0)
     await Promise.all(sending.map(publishOnce))
@@ -351,6 +383,7 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     commands,
     reservations,
     outbox,
+    knownSeq,
   })
 }
 

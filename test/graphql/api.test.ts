@@ -7,7 +7,7 @@ const TWIN = /* GraphQL */ `
   query ($id: ID!) {
     device(id: $id) {
       id
-      twin { version online lastSeenAt reported sensors { name value deviceTime changedAt } }
+      twin { version online lastSeenAt reported sensors { name value deviceTime changedAt } lag { pendingBatches since seconds } }
     }
   }
 `
@@ -31,18 +31,24 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
       },
       { what: 'temperature 21.5 on the twin' },
     )
-    expect(twin).toMatchObject({
-      version: 1,
-      online: false,
-      sensors: [{ name: 'temperature', value: 21.5, deviceTime: null }],
-    })
+    // Live: the value is there before the workflow has applied it (or just after).
+    expect(twin.sensors).toMatchObject([{ name: 'temperature', value: 21.5, deviceTime: null }])
     expect(Date.parse(twin.lastSeenAt)).toBeGreaterThan(Date.now() - 60_000)
+    // The workflow's version follows, and then the twin has no lag left.
+    const applied = await waitFor(
+      async () => {
+        const t = await twinOf(id)
+        return t?.version === 1 && t.lag.pendingBatches === 0 && t
+      },
+      { what: 'version 1 applied by the workflow' },
+    )
+    expect(applied).toMatchObject({ online: false, lag: { since: null, seconds: 0 } })
   })
 
   it('pushes twin changes to graphql-ws subscribers', async () => {
     const id = stack.deviceId('sub')
     const sub = await stack.subscribe(
-      `subscription ($id: ID!) { twinChanged(deviceId: $id) { deviceId version twin { reported } } }`,
+      `subscription ($id: ID!) { twinChanged(deviceId: $id) { deviceId version live kind changes twin { reported } } }`,
       { id },
     )
     try {
@@ -55,8 +61,16 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
         },
         { interval: 300, what: 'a twinChanged event' },
       )
-      expect(event.twinChanged.version).toBeGreaterThanOrEqual(1)
       expect(event.twinChanged.twin.reported.power).toBeGreaterThanOrEqual(1)
+      // Both speeds arrive: the live change from ingest, and the workflow's new version.
+      const live = await waitFor(() => sub.events.find((e) => e.twinChanged.live), {
+        what: 'a live event',
+      })
+      expect(live.twinChanged).toMatchObject({ kind: 'live', changes: expect.any(Object) })
+      const version = await waitFor(() => sub.events.find((e) => !e.twinChanged.live), {
+        what: 'a version event',
+      })
+      expect(version.twinChanged.version).toBeGreaterThanOrEqual(1)
       expect(sub.errors).toEqual([])
     } finally {
       await sub.close()

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejectedMessages, telemetry } from '../../src/db/schema.ts'
 import { type Ingest, startIngest } from '../../src/ingest/ingest.ts'
 import { log } from '../../src/log.ts'
+import { TwinClient } from '../../src/workflows/client.ts'
 import { stateQuery, twinWorkflowId } from '../../src/workflows/messages.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
@@ -192,8 +193,8 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
         ...stack.serviceCredentials,
       } as const,
       db: stack.database.db,
-      temporal: stack.temporal,
-      taskQueue: stack.config.DEVTWIN_TASK_QUEUE,
+      twins: new TwinClient(stack.temporal, stack.config.DEVTWIN_TASK_QUEUE),
+      maxTwinLagMs: 30_000,
       autoProvision: true,
       maxPayloadBytes: 65_536,
       rateLimit: { perSecond: 1000, burst: 1000 },

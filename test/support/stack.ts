@@ -43,6 +43,8 @@ export async function startTestStack(
     DEVTWIN_DATA_DIR: dataDir,
     DEVTWIN_AUTO_PROVISION: 'true',
     DEVTWIN_BATCH_MS: '50',
+    // Routine readings reach the workflow within a second or so, not the production default.
+    DEVTWIN_MAX_TWIN_LAG_MS: '1500',
     DEVTWIN_JWT_SECRET: JWT_SECRET,
     PORT: String(await freePort()),
     ...(mode === 'services'

@@ -37,14 +37,30 @@ describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
         what: 'ingest to accept the round',
       })
     }
+    // With a worker, each round waits for the twin to apply it: one delivery, one workflow task.
+    const appliedRound = async () => {
+      await round()
+      await waitFor(
+        async () => {
+          const result = await stack.graphql(
+            'query ($id: ID!) { device(id: $id) { twin { reported lag { pendingBatches } } } }',
+            { id },
+          )
+          const twin = result.data?.device?.twin
+          return twin?.reported?.n === sent && twin.lag.pendingBatches === 0
+        },
+        { what: 'the twin to apply the round' },
+      )
+    }
 
     let running = await worker()
-    for (let r = 0; r < 30; r++) await round()
+    for (let r = 0; r < 30; r++) await appliedRound()
     await running.stop()
-    for (let r = 0; r < 10; r++) await round() // Temporal holds these signals for the twin
+    // Stored while no worker runs: the twin catches up on them from its inbox.
+    for (let r = 0; r < 10; r++) await round()
     running = await worker()
     try {
-      for (let r = 0; r < 30; r++) await round()
+      for (let r = 0; r < 30; r++) await appliedRound()
 
       const stored = await waitFor(
         async () => {

@@ -1,7 +1,6 @@
 import { and, asc, eq, isNull } from 'drizzle-orm'
 import { deviceModels, devices } from '../../db/schema.ts'
 import { type DeviceModel, parseDeviceModel } from '../../twins/model.ts'
-import { sendModel } from '../../workflows/client.ts'
 import type { ApiContext } from '../context.ts'
 import { badInput } from '../errors.ts'
 import { requireRole } from '../roles.ts'
@@ -39,8 +38,7 @@ export const deviceModelMutations = {
       .select({ id: devices.id })
       .from(devices)
       .where(and(eq(devices.modelId, model.id), isNull(devices.decommissionedAt)))
-    await sendModel(
-      ctx.temporal,
+    await ctx.twins.sendModel(
       members.map((d) => d.id),
       model,
     )

@@ -1,6 +1,5 @@
 import { and, desc, eq, gte, lte } from 'drizzle-orm'
 import { telemetry } from '../../db/schema.ts'
-import { restoreTwin, type TwinState } from '../../twins/twin.ts'
 import type { ApiContext } from '../context.ts'
 import { badInput } from '../errors.ts'
 import { deviceAlerts } from './alerts.ts'
@@ -8,6 +7,7 @@ import { deviceCommands } from './commands.ts'
 import { findModel } from './device-models.ts'
 import type { DeviceParent } from './device-row.ts'
 import { history } from './history.ts'
+import { type TwinView, twinView } from './twin.ts'
 
 export const MAX_READINGS = 10_000
 
@@ -19,7 +19,7 @@ export const Device = {
     device.modelId ? findModel(ctx, device.modelId) : null,
 
   /** A device whose twin has not written its first snapshot yet has an empty twin. */
-  twin: (device: DeviceParent): TwinState => restoreTwin(device.id, device.twin),
+  twin: (device: DeviceParent): TwinView => twinView(device.id, device.twin, device.live),
 
   async telemetry(
     device: DeviceParent,

@@ -2,7 +2,6 @@ import { eq } from 'drizzle-orm'
 import { devices } from '../../db/schema.ts'
 import { DEVICE_ID } from '../../ingest/device-id.ts'
 import { hashSecret, newSecret } from '../../registry/credentials.ts'
-import { decommissionTwin, sendModel } from '../../workflows/client.ts'
 import type { ApiContext } from '../context.ts'
 import { apiError, badInput } from '../errors.ts'
 import { requireRole } from '../roles.ts'
@@ -68,7 +67,7 @@ export const registryMutations = {
       secretHash: await hashSecret(password),
     }
     await ctx.db.insert(devices).values(row).onConflictDoUpdate({ target: devices.id, set: row })
-    if (row.modelId) await sendModel(ctx.temporal, [id], await findModel(ctx, row.modelId))
+    if (row.modelId) await ctx.twins.sendModel([id], await findModel(ctx, row.modelId))
     return { device: await loadDevice(ctx, id), mqttUsername: id, mqttPassword: password }
   },
 
@@ -86,7 +85,7 @@ export const registryMutations = {
       .where(eq(devices.id, args.id))
     if (args.input.modelId !== undefined && args.input.modelId !== before.modelId) {
       const model = args.input.modelId ? await findModel(ctx, args.input.modelId) : null
-      await sendModel(ctx.temporal, [args.id], model)
+      await ctx.twins.sendModel([args.id], model)
     }
     return loadDevice(ctx, args.id)
   },
@@ -112,7 +111,7 @@ export const registryMutations = {
         .update(devices)
         .set({ decommissionedAt: new Date() })
         .where(eq(devices.id, args.id))
-      await decommissionTwin(ctx.temporal, args.id)
+      await ctx.twins.decommission(args.id)
     }
     return loadDevice(ctx, args.id)
   },

@@ -1,13 +1,7 @@
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client'
+import { WorkflowUpdateFailedError } from '@temporalio/client'
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common'
 import { eq } from 'drizzle-orm'
 import { devices } from '../../db/schema.ts'
-import { twinWorkflowId } from '../../workflows/messages.ts'
-import type { twinWorkflow } from '../../workflows/twin.ts'
 import type { ApiContext } from '../context.ts'
 import { apiError, type ErrorCode } from '../errors.ts'
 
@@ -32,7 +26,7 @@ export async function updateTwin<Ret, Args extends [unknown, ...unknown[]]>(
   // the next run takes them, so they are sent again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await execute(ctx, deviceId, update, args)
+      return await ctx.twins.update(deviceId, update, args)
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined
       if (!(cause instanceof ApplicationFailure && cause.type)) throw error
@@ -40,33 +34,4 @@ export async function updateTwin<Ret, Args extends [unknown, ...unknown[]]>(
       throw apiError(cause.type as ErrorCode, cause.message)
     }
   }
-}
-
-/**
- * Most twins are running: a plain update, which the client retries while the twin has too many
- * updates in flight (Temporal allows 10 at once per workflow). Update-with-start only for a twin
- * that is not running yet (with-start fails outright over that limit).
- */
-async function execute<Ret, Args extends [unknown, ...unknown[]]>(
-  ctx: ApiContext,
-  deviceId: string,
-  update: UpdateDefinition<Ret, Args>,
-  args: Args,
-): Promise<Ret> {
-  const workflowId = twinWorkflowId(deviceId)
-  try {
-    return await ctx.temporal.workflow.getHandle(workflowId).executeUpdate(update, { args })
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error
-  }
-  const start = new WithStartWorkflowOperation<typeof twinWorkflow>('twinWorkflow', {
-    workflowId,
-    taskQueue: ctx.taskQueue,
-    args: [{ deviceId }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  })
-  return ctx.temporal.workflow.executeUpdateWithStart(update, {
-    args,
-    startWorkflowOperation: start,
-  })
 }

@@ -1,0 +1,202 @@
+import { sql } from 'drizzle-orm'
+import type { Db } from '../db/client.ts'
+import { twinInbox, twinLive } from '../db/schema.ts'
+import type { TwinBatch } from '../twins/batch.ts'
+import type { InboxDelivery } from '../twins/inbox.ts'
+import { applyLive, type LiveEvent, type LiveState } from '../twins/live.ts'
+import type { DeviceModel } from '../twins/model.ts'
+import { isUrgent } from '../twins/urgency.ts'
+import { type DeviceBatch, toTwinBatch } from './batcher.ts'
+
+/** One device's part of a stored flush: its inbox number and its live state after it. */
+export interface Stored {
+  deviceId: string
+  seq: number
+  live: LiveState
+  /** Whether the live state changed (a live `twinChanged` event is due), and which values. */
+  changed: boolean
+  changes: LiveEvent['changes']
+  urgent: boolean
+}
+
+/** Rows as both drivers return them: int8 may come as a string, timestamps as Dates. */
+interface LiveRow {
+  device_id: string
+  sensors: LiveState['sensors']
+  last_seen_at: string | Date | null
+  inbox_seq: string | number
+}
+
+interface ClaimRow {
+  device_id: string
+  inbox_seq: string | number
+  seq: string | number | null
+  batch: TwinBatch | null
+}
+
+const array = (values: unknown[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}[]`
+
+/**
+ * In the flush's transaction: for each device, applies its batch to the live reported state and
+ * adds it to the inbox under the next number. The live rows are locked in id order, so two
+ * ingests storing the same device wait for each other (never deadlock), and numbers are
+ * committed in order: a twin that has read up to n never misses a batch numbered below n.
+ */
+export async function storeInbox(
+  tx: Db,
+  batches: readonly DeviceBatch[],
+  modelOf: (deviceId: string) => DeviceModel | null,
+): Promise<Stored[]> {
+  if (batches.length === 0) return []
+  const sorted = [...batches].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1))
+  const ids = sorted.map((b) => b.deviceId)
+  await tx.execute(sql`
+    insert into ${twinLive} (device_id) select unnest(${array(ids, 'text')})
+    on conflict do nothing`)
+  const rows = await tx.execute(sql`
+    select device_id, sensors, last_seen_at, inbox_seq from ${twinLive}
+    where device_id = any(${array(ids, 'text')}) order by device_id for update`)
+  const before = new Map(resultRows<LiveRow>(rows).map((r) => [r.device_id, r]))
+
+  const stored: Stored[] = []
+  const batchJson: string[] = []
+  const receivedAt: number[] = []
+  for (const batch of sorted) {
+    const row = before.get(batch.deviceId)
+    const live: LiveState = {
+      sensors: row?.sensors ?? {},
+      lastSeenAt: row?.last_seen_at == null ? null : new Date(row.last_seen_at).getTime(),
+    }
+    const twinBatch = toTwinBatch(batch)
+    const next = applyLive(live, twinBatch)
+    stored.push({
+      deviceId: batch.deviceId,
+      seq: Number(row?.inbox_seq ?? 0) + 1,
+      live: next.live,
+      changed: next.changed,
+      changes: next.changes,
+      urgent: isUrgent(live, twinBatch, modelOf(batch.deviceId)),
+    })
+    batchJson.push(JSON.stringify(twinBatch))
+    receivedAt.push(Math.min(...batch.received.map((r) => r.receivedAt)))
+  }
+  await tx.execute(sql`
+    update ${twinLive} as l set
+      sensors = u.sensors::jsonb,
+      last_seen_at = to_timestamp(u.last_seen_at / 1000.0),
+      inbox_seq = u.seq,
+      urgent_seq = greatest(l.urgent_seq, u.urgent_seq),
+      pending_since = coalesce(l.pending_since, to_timestamp(u.received_at / 1000.0))
+    from unnest(
+      ${array(ids, 'text')}, ${array(
+        stored.map((s) => JSON.stringify(s.live.sensors)),
+        'text',
+      )}, ${array(
+        stored.map((s) => s.live.lastSeenAt),
+        'float8',
+      )}, ${array(
+        stored.map((s) => s.seq),
+        'int8',
+      )}, ${array(
+        // postgres.js sends a boolean array as one boolean: the urgent batch's number, or 0.
+        stored.map((s) => (s.urgent ? s.seq : 0)),
+        'int8',
+      )}, ${array(receivedAt, 'float8')}
+    ) as u(device_id, sensors, last_seen_at, seq, urgent_seq, received_at)
+    where l.device_id = u.device_id`)
+  await tx.execute(sql`
+    insert into ${twinInbox} (device_id, seq, batch, received_at)
+    select device_id, seq, batch::jsonb, to_timestamp(received_at / 1000.0)
+    from unnest(
+      ${array(ids, 'text')}, ${array(
+        stored.map((s) => s.seq),
+        'int8',
+      )}, ${array(batchJson, 'text')}, ${array(receivedAt, 'float8')}
+    ) as i(device_id, seq, batch, received_at)`)
+  return stored
+}
+
+export interface NudgeOptions {
+  /** A routine batch waits for its twin at most about this long (DEVTWIN_MAX_TWIN_LAG_MS). */
+  maxLagMs: number
+  /** A twin told of batches that has not applied them after this long is told again. */
+  renudgeMs: number
+  /** Twins claimed in one go, and inbox batches handed to each in its signal. */
+  limit: number
+  batchesPerTwin: number
+  now?: number
+}
+
+/**
+ * Claims the twins to tell about their inbox now, and returns what to tell each. A twin is told
+ * when it has applied everything it was told before (so at most one delivery is ever waiting in
+ * Temporal per twin) and its inbox holds an urgent batch, a batch that has waited long enough,
+ * or its very first. A twin told long ago without applying it (its signal lost with a crashed
+ * ingest, say) is told again. Claiming sets `nudged_seq` in the same statement, and rows locked
+ * by another ingest are skipped, so two ingests never tell a twin the same thing.
+ */
+export async function claimDeliveries(
+  db: Db,
+  opts: NudgeOptions,
+): Promise<{ deviceId: string; delivery: InboxDelivery }[]> {
+  const now = opts.now ?? Date.now()
+  // Routine batches go once they are this old, so that applying them keeps within the limit.
+  // Timestamps travel as ISO text: drizzle's postgres.js driver does not serialise a Date here.
+  const routineBefore = new Date(now - opts.maxLagMs * ROUTINE_SHARE).toISOString()
+  const staleBefore = new Date(now - opts.renudgeMs).toISOString()
+  const rows = await db.execute(sql`
+    with claimed as (
+      update ${twinLive} set nudged_seq = inbox_seq, nudged_at = ${new Date(now).toISOString()}::timestamptz
+      where device_id in (
+        select device_id from ${twinLive}
+        where inbox_seq > applied_seq
+          and (nudged_seq <= applied_seq or nudged_at < ${staleBefore}::timestamptz)
+          and (urgent_seq > applied_seq or pending_since <= ${routineBefore}::timestamptz or applied_seq = 0)
+        order by pending_since
+        limit ${opts.limit}
+        for update skip locked
+      )
+      returning device_id, applied_seq, inbox_seq
+    )
+    select c.device_id, c.inbox_seq, i.seq, i.batch
+    from claimed c left join lateral (
+      select seq, batch from ${twinInbox}
+      where device_id = c.device_id and seq > c.applied_seq
+      order by seq limit ${opts.batchesPerTwin}
+    ) i on true
+    order by c.device_id, i.seq`)
+  const deliveries = new Map<string, InboxDelivery>()
+  for (const row of resultRows<ClaimRow>(rows)) {
+    let delivery = deliveries.get(row.device_id)
+    if (!delivery) {
+      delivery = { upTo: Number(row.inbox_seq), batches: [] }
+      deliveries.set(row.device_id, delivery)
+    }
+    if (row.seq !== null && row.batch)
+      delivery.batches.push({ seq: Number(row.seq), batch: row.batch })
+  }
+  return [...deliveries].map(([deviceId, delivery]) => ({ deviceId, delivery }))
+}
+
+/**
+ * The share of the maximum lag a routine batch waits before its twin is told: the rest is left
+ * for Temporal to run the twin's workflow task and its write.
+ */
+const ROUTINE_SHARE = 2 / 3
+
+/** The twins of devices that ended for good apply nothing more: their inboxes are let go. */
+export async function dropInboxes(db: Db, deviceIds: readonly string[]): Promise<void> {
+  if (deviceIds.length === 0) return
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      update ${twinLive} set applied_seq = inbox_seq, pending_since = null
+      where device_id = any(${array([...deviceIds], 'text')})`)
+    await tx.execute(sql`
+      delete from ${twinInbox} where device_id = any(${array([...deviceIds], 'text')})`)
+  })
+}
+
+/** postgres.js returns rows as the result itself, PGlite under `rows`. */
+export function resultRows<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? [])
+}

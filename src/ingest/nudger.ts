@@ -1,0 +1,97 @@
+import pMap from 'p-map'
+import type { Db } from '../db/client.ts'
+import type { Logger } from '../log.ts'
+import type { TwinClient } from '../workflows/client.ts'
+import { claimDeliveries, dropInboxes, type NudgeOptions } from './inbox.ts'
+
+/** Signals in flight at once: enough to hide round trips, few enough not to swamp Temporal. */
+const CONCURRENCY = 32
+
+export interface DeliveryCounts {
+  /** Deliveries Temporal accepted: each one workflow task of a twin, at most one in flight. */
+  signals: number
+  /** Deliveries that failed (Temporal away, a deadline): the twin is told again later. */
+  failedSignals: number
+}
+
+/**
+ * Tells twins what their inboxes hold, apart from storing: a flush is acknowledged once it is
+ * committed, and Temporal being slow or away never holds it up. One round at a time claims the
+ * twins due (see `claimDeliveries`) and signals them; a flush wakes it, and it also runs every
+ * `everyMs` for routine batches that have waited long enough and for deliveries to retry.
+ */
+export function startNudger(opts: {
+  db: Db
+  twins: TwinClient
+  log: Logger
+  nudge: Omit<NudgeOptions, 'now'>
+  everyMs?: number
+  /** Where deliveries are counted (ingest's stats). */
+  counts: DeliveryCounts
+}) {
+  const stats = opts.counts
+  let stopped = false
+  let again = false
+  let wake: (() => void) | undefined
+
+  const round = async () => {
+    const claimed = await claimDeliveries(opts.db, opts.nudge)
+    const ended: string[] = []
+    let firstError: unknown
+    await pMap(
+      claimed,
+      async ({ deviceId, delivery }) => {
+        try {
+          if ((await opts.twins.deliver(deviceId, delivery)) === 'ended') ended.push(deviceId)
+          else stats.signals++
+        } catch (error) {
+          stats.failedSignals++
+          firstError ??= error
+        }
+      },
+      { concurrency: CONCURRENCY },
+    )
+    await dropInboxes(opts.db, ended)
+    if (firstError) {
+      opts.log.warn(
+        { err: firstError, twins: claimed.length, failed: stats.failedSignals },
+        'twin deliveries failed; told again later',
+      )
+    }
+    // A full claim leaves more twins due: go on at once.
+    return claimed.length >= opts.nudge.limit
+  }
+
+  const running = (async () => {
+    while (!stopped) {
+      again = false
+      let more = false
+      try {
+        more = await round()
+      } catch (error) {
+        opts.log.warn({ err: error }, 'claiming twin deliveries failed, retrying')
+      }
+      if (stopped || more || again) continue
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        setTimeout(resolve, opts.everyMs ?? 1000).unref()
+      })
+      wake = undefined
+    }
+  })()
+
+  return {
+    /** Something was stored: look for twins due now (after the round under way, if one is). */
+    wake() {
+      again = true
+      wake?.()
+    },
+    async stop() {
+      stopped = true
+      wake?.()
+      await running
+    },
+  }
+}
+
+export type Nudger = ReturnType<typeof startNudger>

@@ -45,6 +45,11 @@ const schema = z.object({
    */
   DEVTWIN_MAX_TWIN_LAG_MS: z.coerce.number().int().min(1000).default(30_000),
   /**
+   * A twin told of its inbox that has not applied it after this long is told again: the signal
+   * may have been lost with an ingest that crashed while sending it.
+   */
+  DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
    * Several ingest processes share the device topics through this MQTT shared-subscription
    * group (`$share/{group}/…`, MQTT 5 brokers such as Mosquitto); unset: one ingest.
    */

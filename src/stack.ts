@@ -149,6 +149,7 @@ export async function startStack({
         twins: await twinClient(),
         batchMs: config.DEVTWIN_BATCH_MS,
         maxTwinLagMs: config.DEVTWIN_MAX_TWIN_LAG_MS,
+        renudgeMs: config.DEVTWIN_RENUDGE_MS,
         shareGroup: config.DEVTWIN_INGEST_SHARE_GROUP,
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
         maxPayloadBytes: config.DEVTWIN_MAX_PAYLOAD_BYTES,

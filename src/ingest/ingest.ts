@@ -28,6 +28,8 @@ export interface IngestOptions {
   batchMs: number
   /** How far a twin may lag behind its live state with routine readings. */
   maxTwinLagMs: number
+  /** When a twin that was told of its inbox and did not apply it is told again. */
+  renudgeMs?: number
   /** Shared-subscription group, when several ingests share the device topics. */
   shareGroup?: string | undefined
   autoProvision: boolean
@@ -158,7 +160,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     log,
     nudge: {
       maxLagMs: opts.maxTwinLagMs,
-      renudgeMs: RENUDGE_MS,
+      renudgeMs: opts.renudgeMs ?? 15_000,
       limit: 500,
       batchesPerTwin: 50,
     },
@@ -286,6 +288,3 @@ function mqttOptions(o: IngestOptions['mqtt']): IClientOptions {
     manualConnect: true,
   }
 }
-
-/** A twin told of its inbox that has not applied it after this long is told again. */
-const RENUDGE_MS = 15_000

@@ -31,3 +31,25 @@ export function nextBatches(applied: number, batches: readonly InboxBatch[]): In
   }
   return next
 }
+
+/** When the oldest message among these batches arrived: how long the twin made it wait. */
+export function oldestArrival(batches: readonly InboxBatch[]): number | null {
+  const times = batches.flatMap(({ batch }) => [
+    ...batch.readings.map((r) => r.receivedAt),
+    ...batch.statuses.map((s) => s.receivedAt),
+    ...(batch.acks ?? []).map((a) => a.receivedAt),
+  ])
+  return times.length === 0 ? null : Math.min(...times)
+}
+
+/**
+ * How far the twin is behind its inbox, for operators: "inbox #41 applied 12.3 s after arrival
+ * · 2 batches waiting".
+ */
+export function describeInbox(applied: number, known: number, lagMs: number | null): string {
+  const parts = [`inbox #${applied}`]
+  if (lagMs !== null) parts[0] += ` applied ${(lagMs / 1000).toFixed(1)} s after arrival`
+  if (known > applied)
+    parts.push(`${known - applied} batch${known - applied === 1 ? '' : 'es'} waiting`)
+  return parts.join(' · ')
+}

@@ -52,6 +52,8 @@ export interface TwinState {
   reservation: Reservation | null
   /** The last batch of the device's inbox (see inbox.ts) this twin has applied; 0 for none. */
   inboxSeq: number
+  /** MQTT messages this twin has applied, re-deliveries included: for operators and audits. */
+  appliedMessages: number
 }
 
 /** How many re-delivery keys a twin remembers: a broker re-delivers recent messages only. */
@@ -77,6 +79,7 @@ export function newTwin(deviceId: string): TwinState {
     commands: [],
     reservation: null,
     inboxSeq: 0,
+    appliedMessages: 0,
   }
 }
 
@@ -149,6 +152,7 @@ export function applyBatch(
     clock,
     tracks,
     commands,
+    appliedMessages: twin.appliedMessages + batch.messages,
   }
 }
 

@@ -28,7 +28,7 @@ import {
   refuseRepeat,
 } from '../twins/commands.ts'
 import { applyDesiredPatch, refuseDesiredPatch } from '../twins/desired.ts'
-import { type InboxBatch, nextBatches } from '../twins/inbox.ts'
+import { describeInbox, type InboxBatch, nextBatches, oldestArrival } from '../twins/inbox.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import {
   activeReservation,
@@ -179,10 +179,14 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     advance((t) => applyBatch(t, batch, model))
   })
   /** Applies what follows the twin's last inbox batch, in order, as one step. */
+  // How long the oldest message of the last applied delivery had waited: the twin's lag then.
+  let lastLagMs: number | null = null
   const applyInbox = (delivered: readonly InboxBatch[]) => {
     const next = nextBatches(twin.inboxSeq, delivered)
     const last = next.at(-1)
     if (!last) return
+    const arrived = oldestArrival(next)
+    if (arrived !== null) lastLagMs = Math.max(0, Date.now() - arrived)
     advance((t) => ({
       ...next.reduce((applied, b) => applyBatch(applied, b.batch, model), t),
       inboxSeq: last.seq,
@@ -326,8 +330,9 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   }
   // Current details are no history event: set again after each write, to show how it went.
   const showDetails = () => {
-    const details = describeTwin(twin)
-    setCurrentDetails(writeProblem ? `${details} · ${writeProblem}` : details)
+    const parts = [describeTwin(twin), describeInbox(twin.inboxSeq, knownSeq, lastLagMs)]
+    if (writeProblem) parts.push(writeProblem)
+    setCurrentDetails(parts.join(' · '))
   }
 
   await registered

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { twinWorkflowId } from '../../src/workflows/messages.ts'
 import { subscribe } from '../support/graphql.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
 import { waitFor } from '../support/wait.ts'
@@ -43,6 +44,11 @@ describe.each(MODES)('GraphQL API (%s)', (mode) => {
       { what: 'version 1 applied by the workflow' },
     )
     expect(applied).toMatchObject({ online: false, lag: { since: null, seconds: 0 } })
+    // Operators see the same in the Temporal UI's current details.
+    const metadata = await stack.temporal.workflow
+      .getHandle(twinWorkflowId(id))
+      .query<{ currentDetails: string }>('__temporal_workflow_metadata')
+    expect(metadata.currentDetails).toMatch(/inbox #1 applied \d+\.\d s after arrival/)
   })
 
   it('pushes twin changes to graphql-ws subscribers', async () => {

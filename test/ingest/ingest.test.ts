@@ -1,6 +1,8 @@
+import { Client, Connection } from '@temporalio/client'
 import { count, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejectedMessages, telemetry } from '../../src/db/schema.ts'
+import { freePort } from '../../src/embedded/ports.ts'
 import { type Ingest, startIngest } from '../../src/ingest/ingest.ts'
 import { log } from '../../src/log.ts'
 import { TwinClient } from '../../src/workflows/client.ts'
@@ -183,24 +185,27 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
   const storedReadings = (id: string) => storedReadingsOf(stack, id)
   const reportedOf = (id: string) => reportedIn(stack, id)
 
+  /** An ingest of the test's own, on a persistent session of its own. */
+  const ingestOptions = (clientId: string, twins?: TwinClient) => ({
+    mqtt: {
+      url: stack.mqttUrl,
+      clientId,
+      protocolVersion: mode === 'services' ? 5 : 4,
+      ...stack.serviceCredentials,
+    } as const,
+    db: stack.database.db,
+    twins: twins ?? new TwinClient(stack.temporal, stack.config.DEVTWIN_TASK_QUEUE),
+    maxTwinLagMs: 30_000,
+    renudgeMs: 2_000,
+    autoProvision: true,
+    maxPayloadBytes: 65_536,
+    rateLimit: { perSecond: 1000, burst: 1000 },
+    topics: stack.topics,
+    log: log.child({ test: 'crash' }),
+  })
+
   it('loses nothing when it crashes holding unacknowledged messages', async () => {
-    const clientId = `crash-test-${stack.deviceId()}`
-    const options = {
-      mqtt: {
-        url: stack.mqttUrl,
-        clientId,
-        protocolVersion: mode === 'services' ? 5 : 4,
-        ...stack.serviceCredentials,
-      } as const,
-      db: stack.database.db,
-      twins: new TwinClient(stack.temporal, stack.config.DEVTWIN_TASK_QUEUE),
-      maxTwinLagMs: 30_000,
-      autoProvision: true,
-      maxPayloadBytes: 65_536,
-      rateLimit: { perSecond: 1000, burst: 1000 },
-      topics: stack.topics,
-      log: log.child({ test: 'crash' }),
-    }
+    const options = ingestOptions(`crash-test-${stack.deviceId()}`)
     // A window far longer than the test: the first ingest never flushes.
     const first = await startIngest({ ...options, batchMs: 600_000 })
     const id = stack.deviceId('crash')
@@ -221,6 +226,49 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
         what: 'the broker to re-deliver all 10',
       })
       await waitFor(async () => (await reportedOf(id))?.n === 10, { what: 'n = 10 on the twin' })
+    } finally {
+      await second.stop()
+    }
+  })
+
+  it('gets a stored reading to its twin when ingest dies before telling the twin', async () => {
+    // This ingest reaches Postgres but not Temporal: it stores and acknowledges, and any delivery
+    // it claims hangs until it is killed, as if it died between storing and signalling.
+    const nowhere = Connection.lazy({ address: `127.0.0.1:${await freePort()}` })
+    const unreachable = new TwinClient(new Client({ connection: nowhere }), 'nowhere')
+    const first = await startIngest({
+      ...ingestOptions(`cut-off-${stack.deviceId()}`, unreachable),
+      batchMs: 20,
+    })
+    const id = stack.deviceId('cut-off')
+    for (let n = 1; n <= 3; n++) {
+      await stack.publish(stack.topics.device(id, 'telemetry'), {
+        seq: n,
+        ts: Date.now(),
+        values: { n },
+      })
+    }
+    await waitFor(() => first.stats.accepted === 3, { what: 'all 3 stored and acknowledged' })
+    expect(await storedReadings(id)).toBe(3)
+    expect(first.stats.signals).toBe(0)
+    await first.kill()
+    await nowhere.close()
+
+    // Any ingest (here a restarted one, with nothing re-delivered) tells the twin from Postgres.
+    const second = await startIngest({
+      ...ingestOptions(`restarted-${stack.deviceId()}`),
+      batchMs: 20,
+    })
+    try {
+      const handle = stack.temporal.workflow.getHandle(twinWorkflowId(id))
+      const twin = await waitFor(
+        async () => {
+          const state = await handle.query(stateQuery).catch(() => undefined)
+          return state?.sensors.n?.value === 3 && state
+        },
+        { timeout: 30_000, what: 'n = 3 on the twin' },
+      )
+      expect(twin.appliedMessages).toBe(3)
     } finally {
       await second.stop()
     }

@@ -1,6 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { TwinBatch } from '../../src/twins/batch.ts'
+import {
+  describeInbox,
+  type InboxBatch,
+  nextBatches,
+  oldestArrival,
+} from '../../src/twins/inbox.ts'
 import { applyLive, emptyLive, type LiveState, withLive } from '../../src/twins/live.ts'
 import type { DeviceModel } from '../../src/twins/model.ts'
 import { type Reading, toReading } from '../../src/twins/reading.ts'
@@ -105,5 +111,25 @@ describe('isUrgent', () => {
   it('judges reading by reading: out of range and back within one batch is urgent', () => {
     const b = batch([reading(T0 + 1000, { temp: 90 }), reading(T0 + 2000, { temp: 21 })])
     expect(isUrgent(before, b, model)).toBe(true)
+  })
+})
+
+describe('inbox', () => {
+  const b = (seq: number, at = T0 + seq): InboxBatch => ({
+    seq,
+    batch: batch([reading(at, { n: seq })]),
+  })
+
+  it('applies the batches right after the last applied, in order, up to a gap', () => {
+    expect(nextBatches(2, [b(4), b(3), b(2), b(1), b(6)]).map((x) => x.seq)).toEqual([3, 4])
+    expect(nextBatches(0, [b(2)])).toEqual([])
+  })
+
+  it('tells operators how far behind the twin is', () => {
+    expect(oldestArrival([b(1, T0 + 5), b(2, T0 + 1)])).toBe(T0 + 1)
+    expect(describeInbox(41, 43, 12_340)).toBe(
+      'inbox #41 applied 12.3 s after arrival · 2 batches waiting',
+    )
+    expect(describeInbox(7, 7, null)).toBe('inbox #7')
   })
 })

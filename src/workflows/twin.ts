@@ -5,10 +5,12 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -338,6 +340,24 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   await registered
   advance((t) => t)
 
+  // One timer stays armed across deliveries for the next health or command check: re-arming it
+  // for every delivery cost two history events each (started, cancelled). Histories recorded
+  // before this change re-armed it, and replay that way.
+  const steadyTimer = patched('steady-check-timer')
+  let armedFor: number | null = null
+  let rang = false
+  const arm = (at: number) => {
+    // An earlier timer is armed already: when it rings the twin is judged again, and re-armed.
+    if (armedFor !== null && armedFor <= at) return
+    armedFor = at
+    // Health needs no finer clock than a second; never spin on a deadline already past.
+    void sleep(Math.max(1000, at - Date.now())).then(() => {
+      if (armedFor !== at) return
+      armedFor = null
+      rang = true
+    })
+  }
+
   const runIsFull = () => batches >= BATCHES_PER_RUN || workflowInfo().continueAsNewSuggested
   // A full run hands over at once, written or not: the next run writes what this one could not.
   while (!runIsFull()) {
@@ -348,9 +368,18 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     const ending = () => decommissioned && allHandlersFinished()
     const behind = () => knownSeq > twin.inboxSeq
     const due = () => dirty() || behind() || outbox.length > 0 || runIsFull() || ending()
-    // condition() without a timeout resolves to nothing, with one to whether `due` came true.
-    const timedOut = wait !== undefined && !(await condition(due, wait))
-    if (wait === undefined) await condition(due)
+    let timedOut = false
+    if (steadyTimer) {
+      if (nextCheckAt !== null) arm(nextCheckAt)
+      await condition(() => due() || rang)
+      timedOut = rang
+      rang = false
+    } else if (wait !== undefined) {
+      // condition() with a timeout resolves to whether `due` came true in time.
+      timedOut = !(await condition(due, wait))
+    } else {
+      await condition(due)
+    }
     if (timedOut) advance((t) => t) // only time passed: judge health, commands, reservation again
     if (behind()) {
       // A delivery left a gap, or the twin (re)started: catch up from Postgres.

@@ -156,17 +156,7 @@ describe.each(MODES)('registry, models, desired state and history (%s)', (mode) 
     // together, as one version.
     for (let n = 1; n <= 4; n++) {
       await stack.publish(stack.topics.device(id, 'telemetry'), { values: { level: n } })
-      await waitFor(
-        async () => {
-          const result = await stack.graphql(
-            'query ($id: ID!) { device(id: $id) { twin { reported lag { pendingBatches } } } }',
-            { id },
-          )
-          const twin = result.data?.device?.twin
-          return twin?.reported?.level === n && twin.lag.pendingBatches === 0
-        },
-        { what: `level ${n} applied` },
-      )
+      await stack.applied(id, (reported) => reported.level === n)
     }
     const page = async (after?: string) =>
       (

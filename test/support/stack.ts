@@ -13,6 +13,7 @@ import { Topics } from '../../src/topics.ts'
 import { startWorker } from '../../src/worker.ts'
 import { type Data, request, subscribe } from './graphql.ts'
 import { createTestDatabase, SERVICES } from './services.ts'
+import { waitFor } from './wait.ts'
 
 /** "embedded": aedes + PGlite; "services": the machine's Mosquitto + Postgres. */
 export type Mode = 'embedded' | 'services'
@@ -110,6 +111,26 @@ export async function startTestStack(
 
     subscribe: <T = Data>(query: string, variables: Record<string, unknown> = {}) =>
       subscribe<T>(stack.graphqlUrl ?? '', `Bearer ${adminToken}`, query, variables),
+
+    /**
+     * Waits until the twin's live state passes `check` and its workflow has applied all of it
+     * (no inbox batch pending): what a test needs before it looks at versions or history.
+     */
+    async applied(deviceId: string, check: (reported: Record<string, unknown>) => boolean) {
+      await waitFor(
+        async () => {
+          const result = await request(
+            stack.graphqlUrl ?? '',
+            'query ($id: ID!) { device(id: $id) { twin { reported lag { pendingBatches } } } }',
+            { id: deviceId },
+            `Bearer ${adminToken}`,
+          )
+          const twin = result.data?.device?.twin
+          return Boolean(twin?.reported && check(twin.reported)) && twin.lag.pendingBatches === 0
+        },
+        { what: `${deviceId} applied by its twin` },
+      )
+    },
 
     /** A worker of the test's own, for stacks started without one, so tests can stop it. */
     async startWorker() {

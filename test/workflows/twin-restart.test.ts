@@ -40,17 +40,7 @@ describe.each(MODES)('twin across a worker restart (%s)', (mode) => {
     // With a worker, each round waits for the twin to apply it: one delivery, one workflow task.
     const appliedRound = async () => {
       await round()
-      await waitFor(
-        async () => {
-          const result = await stack.graphql(
-            'query ($id: ID!) { device(id: $id) { twin { reported lag { pendingBatches } } } }',
-            { id },
-          )
-          const twin = result.data?.device?.twin
-          return twin?.reported?.n === sent && twin.lag.pendingBatches === 0
-        },
-        { what: 'the twin to apply the round' },
-      )
+      await stack.applied(id, (reported) => reported.n === sent)
     }
 
     let running = await worker()

@@ -7,6 +7,7 @@ import { freePort } from '../../src/embedded/ports.ts'
 import { workflowsPath } from '../../src/worker.ts'
 import { findTemporalCli } from '../../temporal/cli.ts'
 import { startDevServer } from '../../temporal/dev-server.ts'
+import { recordHistories } from './record-histories.ts'
 import { ensureServices } from './services.ts'
 
 declare module 'vitest' {
@@ -41,6 +42,9 @@ export default async function setup(project: TestProject) {
   project.provide('temporalAddress', server.address)
   project.provide('workflowBundlePath', workflowBundlePath)
   return async () => {
+    // `npm run histories:record`: keep the twin histories this run made, for replay tests.
+    const out = process.env.DEVTWIN_RECORD_HISTORIES
+    if (out) for (const line of await recordHistories(server.address, out)) console.log(line)
     await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }

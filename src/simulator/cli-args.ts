@@ -15,6 +15,7 @@ export const USAGE = `usage: npm run simulate -- [options]
   --slow S              share whose commands succeed only after --slow-ms
   --deaf S              share that never answers commands
   --flapping S          share whose discrete sensor toggles several times a second
+  --out-of-range S      share whose temperature reads above its physical range
   --silent S            share that is online but sends no telemetry
   --offline S           share that never connects
   --command-delay-ms MS between accepted and the final ack (default 200)
@@ -35,7 +36,16 @@ export interface CliOptions {
   help: boolean
 }
 
-const SHARES = ['failing', 'slow', 'deaf', 'flapping', 'silent', 'offline'] as const
+/** Each share's flag and its fleet option. */
+const SHARES = [
+  ['failing', 'failing'],
+  ['slow', 'slow'],
+  ['deaf', 'deaf'],
+  ['flapping', 'flapping'],
+  ['out-of-range', 'outOfRange'],
+  ['silent', 'silent'],
+  ['offline', 'offline'],
+] as const
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:']
 
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -57,6 +67,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         slow: { type: 'string' },
         deaf: { type: 'string' },
         flapping: { type: 'string' },
+        'out-of-range': { type: 'string' },
         silent: { type: 'string' },
         offline: { type: 'string' },
         'command-delay-ms': { type: 'string' },
@@ -107,9 +118,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (!/^[A-Za-z0-9_.:-]+$/.test(prefix) || `${prefix}-${devices}`.length > 64) {
     throw new UsageError(`--prefix must be a few letters, digits or _.:-, got '${prefix}'`)
   }
-  const shares: Partial<Record<(typeof SHARES)[number], number>> = {}
-  for (const name of SHARES) {
-    shares[name] = number(name, (n) => n >= 0 && n <= 1, 'a share between 0 and 1', 0)
+  const shares: Partial<Record<(typeof SHARES)[number][1], number>> = {}
+  for (const [flag, option] of SHARES) {
+    shares[option] = number(flag, (n) => n >= 0 && n <= 1, 'a share between 0 and 1', 0)
   }
   try {
     assignRoles(devices, shares)

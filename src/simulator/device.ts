@@ -9,9 +9,24 @@ import type { Rng } from './random.ts'
  * - `slow`: commands accepted, then succeeded only after `slowMs`
  * - `deaf`: commands never answered
  * - `flapping`: a discrete sensor toggles on every reading, several readings a second
+ * - `out-of-range`: its temperature reads above its physical range (a broken probe)
  * - `silent`: online, but no telemetry
  */
-export type Behaviour = 'normal' | 'failing' | 'slow' | 'deaf' | 'flapping' | 'silent'
+export type Behaviour =
+  | 'normal'
+  | 'failing'
+  | 'slow'
+  | 'deaf'
+  | 'flapping'
+  | 'out-of-range'
+  | 'silent'
+
+/** A telemetry reading as a device published it; `ts` is the time it was published. */
+export interface SentReading {
+  ts: number
+  seq: number
+  values: Values
+}
 
 /** Counters shared by every device of a fleet. */
 export interface Counters {
@@ -59,6 +74,7 @@ export interface DeviceOptions {
   counters: Counters
   rng: Rng
   onCommand?: (deviceId: string, command: Command) => void
+  onReading?: (deviceId: string, reading: SentReading) => void
   /** Told when the device (re)connects or changes behaviour: its telemetry needs (re)scheduling. */
   onChange?: (device: SimulatedDevice) => void
 }
@@ -84,7 +100,7 @@ export class SimulatedDevice {
   constructor(private readonly opts: DeviceOptions) {
     this.id = opts.id
     this.current = opts.behaviour
-    opts.profile.flapping = opts.behaviour === 'flapping'
+    this.shapeProfile()
   }
 
   get connected(): boolean {
@@ -97,8 +113,14 @@ export class SimulatedDevice {
 
   set behaviour(behaviour: Behaviour) {
     this.current = behaviour
-    this.opts.profile.flapping = behaviour === 'flapping'
+    this.shapeProfile()
     this.opts.onChange?.(this)
+  }
+
+  /** The behaviours that change readings are the profile's to produce. */
+  private shapeProfile() {
+    this.opts.profile.flapping = this.current === 'flapping'
+    this.opts.profile.outOfRange = this.current === 'out-of-range'
   }
 
   /** The seq of the last reading published (0 before the first). */
@@ -255,8 +277,9 @@ export class SimulatedDevice {
     const { counters } = this.opts
     this.seq += 1
     this.inFlight += 1
-    const reading = JSON.stringify({ ts: now, seq: this.seq, values })
-    client.publish(this.opts.topics.telemetry, reading, { qos: 1 }, (error) => {
+    const reading = { ts: now, seq: this.seq, values }
+    this.opts.onReading?.(this.id, reading)
+    client.publish(this.opts.topics.telemetry, JSON.stringify(reading), { qos: 1 }, (error) => {
       this.inFlight -= 1
       if (error) counters.errors++
       else counters.sent++

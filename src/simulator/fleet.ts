@@ -10,7 +10,8 @@
  *   await d.goOffline()                 // socket dropped: the broker sends the will
  *   await d.connect()                   // back, `{"online":true}` retained again
  *   await d.disconnect()                // clean: says `{"online":false}` itself (no will)
- *   d.behaviour = 'deaf'                // normal | failing | slow | deaf | flapping | silent
+ *   d.behaviour = 'deaf'                // normal | failing | slow | deaf | flapping |
+ *                                       //   out-of-range | silent
  *   await fleet.stop()
  *
  * `createFleet` builds without connecting (`fleet.start()` connects), for callers that want to
@@ -27,19 +28,27 @@
  * commands are counted in `errors` and ignored.
  *
  * Misbehaving shares go to devices in order: the first `failing` share of the ids, then `slow`,
- * `deaf`, `flapping`, `silent`, `offline` (offline devices wait for `device(id).connect()`).
+ * `deaf`, `flapping`, `outOfRange`, `silent`, `offline` (offline devices wait for
+ * `device(id).connect()`). `onReading` sees every reading as it is published, so a caller can
+ * tell which reading made a twin change (a benchmark timing alerts, say).
  */
 import pMap from 'p-map'
 import { DEVICE_ID } from '../ingest/device-id.ts'
 import { Topics } from '../topics.ts'
 import type { Command } from './commands.ts'
-import { type Behaviour, type Counters, SimulatedDevice, zeroCounters } from './device.ts'
+import {
+  type Behaviour,
+  type Counters,
+  type SentReading,
+  SimulatedDevice,
+  zeroCounters,
+} from './device.ts'
 import { createProfile, MODELS, type Model } from './profiles.ts'
 import { seededRng } from './random.ts'
 import { Ticker } from './ticker.ts'
 
 export type { Ack, AckStatus, Command } from './commands.ts'
-export type { Behaviour } from './device.ts'
+export type { Behaviour, SentReading } from './device.ts'
 export { SimulatedDevice } from './device.ts'
 export type { Model, Values } from './profiles.ts'
 
@@ -66,6 +75,8 @@ export interface FleetOptions {
   deaf?: number
   /** Flapping devices report at least 4 readings a second (while `rate` > 0). */
   flapping?: number
+  /** Devices whose temperature reads above its physical range. */
+  outOfRange?: number
   silent?: number
   offline?: number
   /** Between `accepted` and the terminal ack; default 200. */
@@ -81,6 +92,8 @@ export interface FleetOptions {
   tempo?: number
   /** Every well-formed command a device receives, retries and deaf devices' included. */
   onCommand?: (deviceId: string, command: Command) => void
+  /** Every telemetry reading a device publishes, as it is published. */
+  onReading?: (deviceId: string, reading: SentReading) => void
 }
 
 export interface FleetStats extends Counters {
@@ -106,7 +119,16 @@ export interface Fleet {
 
 /** Flapping is "several changes a second", whatever the fleet's rate. */
 const FLAPPING_PERIOD_MS = 250
-const MISBEHAVIOURS = ['failing', 'slow', 'deaf', 'flapping', 'silent', 'offline'] as const
+/** Each misbehaving share's option and the role it gives, in the order shares are handed out. */
+const MISBEHAVIOURS = [
+  ['failing', 'failing'],
+  ['slow', 'slow'],
+  ['deaf', 'deaf'],
+  ['flapping', 'flapping'],
+  ['outOfRange', 'out-of-range'],
+  ['silent', 'silent'],
+  ['offline', 'offline'],
+] as const
 const TOPIC_ROOT = /^[A-Za-z0-9_.:-]+$/
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
@@ -185,6 +207,7 @@ export function createFleet(opts: FleetOptions): Fleet {
         counters,
         rng: deviceRng,
         ...(opts.onCommand ? { onCommand: opts.onCommand } : {}),
+        ...(opts.onReading ? { onReading: opts.onReading } : {}),
         onChange: reschedule,
       }),
     )
@@ -268,13 +291,13 @@ type Role = Behaviour | 'offline'
 /** Each device's role by position: the misbehaving shares, disjoint, from the first id on. */
 export function assignRoles(
   count: number,
-  opts: Partial<Record<(typeof MISBEHAVIOURS)[number], number>>,
+  opts: Partial<Record<(typeof MISBEHAVIOURS)[number][0], number>>,
 ): Role[] {
   const roles: Role[] = []
-  for (const role of MISBEHAVIOURS) {
-    const share = opts[role] ?? 0
+  for (const [option, role] of MISBEHAVIOURS) {
+    const share = opts[option] ?? 0
     if (!Number.isFinite(share) || share < 0 || share > 1) {
-      throw new RangeError(`${role} must be a share between 0 and 1, got ${share}`)
+      throw new RangeError(`${option} must be a share between 0 and 1, got ${share}`)
     }
     for (let n = Math.round(share * count); n > 0; n--) roles.push(role)
   }

@@ -12,11 +12,14 @@ export interface Profile {
   next(now: number): Values
   /** A misbehaving device: one of its discrete sensors toggles on every reading. */
   flapping: boolean
+  /** A misbehaving device: its temperature probe reads above its physical range. */
+  outOfRange: boolean
 }
 
 export interface ProfileOptions {
   rng: Rng
   flapping?: boolean
+  outOfRange?: boolean
   /**
    * How many times faster than real life the discrete events happen (a car plugged in, a door
    * opened), so a short test sees some. Readings keep their real timestamps.
@@ -44,6 +47,10 @@ export const CHARGE_POINT_TIMING = {
   standbyBlip: 60_000,
 } as const
 
+/** A broken probe's reading: 5 to 15 above the sensor's physical range. */
+const beyond = (rng: Rng, [, max]: readonly [number, number]) =>
+  roundTo(max + uniform(rng, 5, 15), 0.1)
+
 /** Above this gap between readings a device is taken to have been off: no drift is invented. */
 const MAX_STEP_MS = 3_600_000
 
@@ -69,6 +76,7 @@ type Phase = 'idle' | 'door-opened' | 'cable-changed'
  */
 class ChargePoint implements Profile {
   flapping: boolean
+  outOfRange: boolean
   private readonly rng: Rng
   private readonly tempo: number
   private last: number | null = null
@@ -85,6 +93,7 @@ class ChargePoint implements Profile {
   constructor(opts: ProfileOptions) {
     this.rng = opts.rng
     this.flapping = opts.flapping ?? false
+    this.outOfRange = opts.outOfRange ?? false
     this.tempo = opts.tempo ?? 1
     this.cable = this.rng() < 0.3 ? 'connected' : 'disconnected'
     if (this.cable === 'connected') this.plugIn()
@@ -109,7 +118,9 @@ class ChargePoint implements Profile {
       power: this.standby(dtMs) ?? roundTo(this.power, 10),
       cable: this.cable,
       door: this.door,
-      temperature: roundTo(this.temperature, 0.1),
+      temperature: this.outOfRange
+        ? beyond(this.rng, RANGES['charge-point'].temperature)
+        : roundTo(this.temperature, 0.1),
     }
   }
 
@@ -200,6 +211,7 @@ class ChargePoint implements Profile {
 /** An environment sensor: temperature, humidity and pressure drifting around their own normal. */
 class EnvironmentSensor implements Profile {
   flapping: boolean
+  outOfRange: boolean
   private readonly rng: Rng
   private last: number | null = null
   private readonly base: { temperature: number; humidity: number; pressure: number }
@@ -209,6 +221,7 @@ class EnvironmentSensor implements Profile {
   constructor(opts: ProfileOptions) {
     this.rng = opts.rng
     this.flapping = opts.flapping ?? false
+    this.outOfRange = opts.outOfRange ?? false
     this.base = {
       temperature: uniform(this.rng, 5, 25),
       humidity: uniform(this.rng, 30, 70),
@@ -230,7 +243,7 @@ class EnvironmentSensor implements Profile {
     v.humidity = clamp(drift(v.humidity, b.humidity, 1800, 0.05, dtS, this.rng), ...r.humidity)
     v.pressure = clamp(drift(v.pressure, b.pressure, 3600, 0.01, dtS, this.rng), ...r.pressure)
     const values: Values = {
-      temperature: roundTo(v.temperature, 0.1),
+      temperature: this.outOfRange ? beyond(this.rng, r.temperature) : roundTo(v.temperature, 0.1),
       humidity: roundTo(v.humidity, 0.1),
       pressure: roundTo(v.pressure, 0.1),
     }

@@ -45,7 +45,7 @@ describe('parseCliArgs', () => {
 
   it('reads every option', () => {
     const { fleet, durationSeconds } = parseCliArgs(
-      '--devices 500 --rate 0.2 --model sensor --url mqtt://h:1 --topic-root t --prefix cp --failing 0.1 --slow 0.05 --deaf 0.05 --flapping 0.01 --silent 0.02 --offline 0.03 --duration 60 --seed 7 --tempo 10 --mqtt-version 5'.split(
+      '--devices 500 --rate 0.2 --model sensor --url mqtt://h:1 --topic-root t --prefix cp --failing 0.1 --slow 0.05 --deaf 0.05 --flapping 0.01 --out-of-range 0.04 --silent 0.02 --offline 0.03 --duration 60 --seed 7 --tempo 10 --mqtt-version 5'.split(
         ' ',
       ),
       {},
@@ -61,6 +61,7 @@ describe('parseCliArgs', () => {
       slow: 0.05,
       deaf: 0.05,
       flapping: 0.01,
+      outOfRange: 0.04,
       silent: 0.02,
       offline: 0.03,
       seed: 7,

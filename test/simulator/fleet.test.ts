@@ -308,6 +308,38 @@ describe('simulated fleet', () => {
     }
   })
 
+  it('goes out of range, and tells onReading of every reading as it publishes it', async () => {
+    const seen: { id: string; ts: number; seq: number; values: Record<string, unknown> }[] = []
+    const f = await fleet({
+      devices: 2,
+      rate: 10,
+      outOfRange: 0.5,
+      onReading: (id, reading) => seen.push({ id, ...reading }),
+    })
+    const [broken, normal] = f.ids as [string, string]
+    expect(f.device(broken).behaviour).toBe('out-of-range')
+    const readings = await waitFor(() => {
+      const r = recorder.of<Reading>(broken, 'telemetry')
+      return r.length >= 3 && r
+    })
+    const [, max] = RANGES['charge-point'].temperature
+    for (const r of readings) expect(r.values.temperature).toBeGreaterThan(max)
+    f.device(broken).behaviour = 'normal'
+    await f.device(broken).publish()
+    await waitFor(() => recorder.of<Reading>(broken, 'telemetry').length > readings.length)
+    expect(
+      recorder.of<Reading>(broken, 'telemetry').at(-1)?.values.temperature,
+    ).toBeLessThanOrEqual(max)
+    await f.stop()
+    for (const id of [broken, normal]) {
+      const sent = seen.filter((r) => r.id === id).length
+      await waitFor(() => recorder.of<Reading>(id, 'telemetry').length === sent)
+      expect(seen.filter((r) => r.id === id).map(({ id: _, ...r }) => r)).toEqual(
+        recorder.of<Reading>(id, 'telemetry'),
+      )
+    }
+  })
+
   it('publishes given values on demand', async () => {
     const f = await fleet({ devices: 1 })
     const [id] = f.ids as [string]

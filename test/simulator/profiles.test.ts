@@ -11,7 +11,7 @@ function run(
   seed: number,
   steps: number,
   stepMs: number,
-  opts: { flapping?: boolean; jitter?: boolean; tempo?: number } = {},
+  opts: { flapping?: boolean; outOfRange?: boolean; jitter?: boolean; tempo?: number } = {},
 ) {
   const rng = seededRng(seed)
   const profile = createProfile(model, { rng: seededRng(seed + 1), ...opts })
@@ -124,6 +124,17 @@ describe('charge-point profile', () => {
       expect(readings[i]?.values.door).toBe(true)
     }
   })
+
+  it.each(['charge-point', 'sensor'] as const)(
+    '%s: reads its temperature above its range while out of range',
+    (model) => {
+      const [, max] = RANGES[model].temperature
+      for (const { values } of run(model, 4, 50, 5000, { outOfRange: true })) {
+        expect(values.temperature).toBeGreaterThanOrEqual(max + 5)
+        expect(values.temperature).toBeLessThanOrEqual(max + 15)
+      }
+    },
+  )
 
   it('replays the same readings for the same seed', () => {
     expect(run('charge-point', 42, 300, 1000)).toEqual(run('charge-point', 42, 300, 1000))

@@ -2,11 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 import type { RoleProcess } from './roles.ts'
 
-/** What reached the other end: readings stored (or, embedded, accepted) and signals sent. */
+/** What reached the other end: readings stored (or, embedded, accepted) and twin deliveries. */
 export interface Ledger {
   counts(): Promise<{ readings: number; duplicates: number }>
-  /** Ingest's signal counter, from its latest "ingest stats" log line. */
-  signals(): number
+  /**
+   * Inbox deliveries to twins that Temporal accepted (ingest's `signals` counter, from its latest
+   * "ingest stats" log line): each one a workflow task.
+   */
+  deliveries(): number
   /**
    * Steps the twins applied and wrote so far (the sum of their snapshots' revisions: one a batch,
    * an update or a timer); null embedded.
@@ -35,7 +38,7 @@ interface IngestStats {
 /**
  * Counts in Postgres when there is one to ask: a reading is one (device, seq), however many
  * sensor rows it has; a duplicate is a sensor row stored twice. Embedded (PGlite lives inside
- * the devtwin process), it trusts ingest's own count of messages stored and signalled (status
+ * the devtwin process), it trusts ingest's own count of messages stored and delivered (status
  * messages included, so only differences between two counts mean anything).
  */
 export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Ledger {
@@ -51,7 +54,7 @@ export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Led
         from telemetry`
       return { readings: Number(row?.readings ?? 0), duplicates: Number(row?.duplicates ?? 0) }
     },
-    signals: () => stats()?.signals ?? 0,
+    deliveries: () => stats()?.signals ?? 0,
     async twinUpdates() {
       if (!sql) return null
       const [row] = await sql<{ n: string | null }[]>`select sum(revision) as n from twins`

@@ -9,7 +9,11 @@ export function percentiles(values: readonly number[]) {
 
 export type Percentiles = ReturnType<typeof percentiles>
 
+/** "850 ms" below ten seconds, "12.3 s" above: figures from 2 ms to minutes stay readable. */
+export const formatMs = (ms: number | null) =>
+  ms === null ? '–' : ms < 10_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+
 export const describePercentiles = (p: Percentiles) =>
   p.count === 0
     ? 'no samples'
-    : `p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.count} samples)`
+    : `p50 ${formatMs(p.p50)}, p95 ${formatMs(p.p95)}, p99 ${formatMs(p.p99)}, max ${formatMs(p.max)} (${p.count} samples)`

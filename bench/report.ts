@@ -1,9 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { HistoryCost } from './histories.ts'
+import type { LagSummary } from './lag-probe.ts'
 import type { BrokerLimit } from './limits/broker.ts'
 import type { TemporalLimit } from './limits/temporal.ts'
-import { describePercentiles, type Percentiles } from './percentiles.ts'
+import { describePercentiles, formatMs, type Percentiles } from './percentiles.ts'
 import type { ProcessCost } from './processes.ts'
+import { mark, TARGETS } from './targets.ts'
 
 export interface StepResult {
   offeredPerSecond: number
@@ -14,13 +17,30 @@ export interface StepResult {
   lost: number
   duplicates: number
   ingestPerSecond: number
-  signals: number
-  signalsPerSecond: number
-  /** Batches (and other steps) the twins applied and wrote a second; null embedded. */
-  twinUpdatesPerSecond?: number | null
-  readingsPerSignal: number | null
+  /** Inbox deliveries to twins Temporal accepted (ingest's `signals`): a workflow task each. */
+  deliveries: number
+  deliveriesPerSecond: number
+  /** Steps the twins applied and wrote a second (deliveries, timers, updates); null embedded. */
+  twinUpdatesPerSecond: number | null
+  readingsPerDelivery: number | null
   telemetryMs: Percentiles
-  freshnessMs: Percentiles
+  /** Publish → the live twinChanged event (live: true) carrying the reading. */
+  liveEventMs: Percentiles
+  /** Publish → a GraphQL query first shows it (a polled sample). */
+  liveQueryMs: Percentiles
+  /** Publish → the twin version (live: false) that applied it: the workflow's lag. */
+  appliedMs: Percentiles
+  /** Publish of the reading that raised an alert → the alert on the `alerts` subscription. */
+  alerts: {
+    ms: Percentiles
+    /** Publish → the alert's raisedAt (the workflow applied the reading). */
+    raisedMs: Percentiles
+    predicted: number
+    matched: number
+    missed: number
+    unpredicted: number
+  }
+  lag: LagSummary
 }
 
 export interface BenchResult {
@@ -28,54 +48,164 @@ export interface BenchResult {
   mode: 'steady' | 'ramp'
   stack: string
   devices: number
+  /** Devices with health episodes (flapping or out of range). */
+  unhealthy: number
   batchMs: number
+  maxLagMs: number
   stepSeconds: number
+  /** Devices the subscriptions follow, and the devices the query probe polls. */
+  sample: { subscribed: number; polled: number }
   steps: StepResult[]
   knee: StepResult | null
   limits: { broker: BrokerLimit; temporal: TemporalLimit } | null
-  processes: Record<string, ProcessCost>
+  histories: HistoryCost | null
+  processes: Record<string, ProcessCost & { cpuMsPerThousandReadings: number | null }>
 }
 
-const ratio = (a: number, b: number) => `${Math.round((a / b) * 100)} %`
+const percent = (a: number, b: number) => `${Math.round((a / b) * 100)} %`
+const p50p99 = (p: Percentiles) =>
+  p.count === 0 ? 'no samples' : `${formatMs(p.p50)} / ${formatMs(p.p99)} (${p.count})`
+
+/** Each figure of issue 12 beside its target, for the knee (ramp) or the last step. */
+function targetRows(result: BenchResult, step: StepResult) {
+  const { alerts, lag } = step
+  const maxLag = formatMs(result.maxLagMs)
+  const tasks = result.limits
+    ? `${step.deliveriesPerSecond}/s; closed-loop limit ${result.limits.temporal.handledPerSecond}/s (${percent(step.deliveriesPerSecond, result.limits.temporal.handledPerSecond)})`
+    : `${step.deliveriesPerSecond}/s (limit not measured)`
+  const history = result.histories
+  const rows: [string, string, string, string][] = [
+    ['lost', `${step.lost} of ${step.sent}`, '0', step.lost === 0 ? '✓' : '✗'],
+    [
+      'publish → telemetry subscription, p50 / p99',
+      p50p99(step.telemetryMs),
+      `p99 ≤ ${formatMs(TARGETS.telemetryP99Ms)}`,
+      mark(step.telemetryMs.p99, TARGETS.telemetryP99Ms),
+    ],
+    [
+      'live: publish → live `twinChanged` carrying it',
+      p50p99(step.liveEventMs),
+      `p99 ≤ ${formatMs(TARGETS.liveP99Ms)}`,
+      mark(step.liveEventMs.p99, TARGETS.liveP99Ms),
+    ],
+    [
+      `live: publish → a query shows it (${result.sample.polled} devices polled every 100 ms)`,
+      p50p99(step.liveQueryMs),
+      `p99 ≤ ${formatMs(TARGETS.liveP99Ms)}`,
+      mark(step.liveQueryMs.p99, TARGETS.liveP99Ms),
+    ],
+    [
+      `health: publish of the triggering reading → alert on the subscription (${alerts.matched} of ${alerts.predicted} predicted; ${alerts.missed} missed, ${alerts.unpredicted} unpredicted)`,
+      p50p99(alerts.ms),
+      `p99 ≤ ${formatMs(TARGETS.alertP99Ms)}`,
+      mark(alerts.ms.p99, TARGETS.alertP99Ms),
+    ],
+    [
+      `twin lag (\`Twin.lag\` of every twin, ${lag.rounds} looks), p50 / p99 / max; most batches pending ${lag.maxPendingBatches}`,
+      `${formatMs(lag.p50)} / ${formatMs(lag.p99)} / ${formatMs(lag.max)}`,
+      `p99 ≤ ${maxLag} (configured max)`,
+      mark(lag.p99, result.maxLagMs),
+    ],
+    [
+      'twin lag bounded: p99 of the last minute against minute 2',
+      lag.bounded
+        ? `minute ${lag.bounded.lateMinute} ${formatMs(lag.bounded.late)}, minute 2 ${formatMs(lag.bounded.early)}`
+        : 'run under 3 minutes',
+      'no larger',
+      lag.bounded ? (lag.bounded.ok ? '✓' : '✗') : '–',
+    ],
+    [
+      "applied (the workflow's lag): publish → the twin version that applied it, readings that changed a value",
+      p50p99(step.appliedMs),
+      `routine readings wait up to ${maxLag}`,
+      mark(step.appliedMs.p99, result.maxLagMs),
+    ],
+    ['Temporal workflow tasks a second (twin deliveries)', tasks, 'within the limit', ''],
+    [
+      `history events per delivery (${history?.workflows ?? 0} twins)`,
+      history?.eventsPerDelivery?.toString() ?? '–',
+      'as few as it takes',
+      '',
+    ],
+  ]
+  return [
+    '| figure | measured | target | |',
+    '|---|---|---|---|',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ]
+}
 
 /** Writes `<dir>/<mode>-<time>.json` and `.md`; returns the Markdown and the paths. */
 export function writeResults(result: BenchResult, dir: string) {
+  const best = result.knee ?? result.steps.at(-1)
   const lines = [
     `# devtwin bench: ${result.mode}, ${result.at}`,
     '',
-    `${result.devices} devices, ${result.stack}, ingest window ${result.batchMs} ms, ${result.stepSeconds} s a step.`,
-    '',
-    '| offered msg/s | sent/s | lost | dupl. | stored/s | signals/s | twin updates/s | readings/signal | publish → telemetry sub | publish → twin |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...result.steps.map(
-      (s) =>
-        `| ${s.offeredPerSecond} | ${s.sentPerSecond} | ${s.lost} | ${s.duplicates} | ${s.ingestPerSecond} | ${s.signalsPerSecond} | ${s.twinUpdatesPerSecond ?? '–'} | ${s.readingsPerSignal ?? '–'} | ${describePercentiles(s.telemetryMs)} | ${describePercentiles(s.freshnessMs)} |`,
-    ),
+    `${result.devices} devices (${result.unhealthy} of them now and then flapping or out of range), ${result.stack}; ingest window ${result.batchMs} ms, maximum twin lag ${formatMs(result.maxLagMs)}, ${result.stepSeconds} s a step; subscriptions on ${result.sample.subscribed} devices.`,
     '',
   ]
   if (result.mode === 'ramp') {
     lines.push(
       result.knee
-        ? `**Knee**: ${result.knee.sentPerSecond} msg/s sustained with 0 lost and twin freshness p99 ${result.knee.freshnessMs.p99} ms.`
-        : '**Knee**: no step passed (loss, or twin freshness p99 over 5 s, at the first step).',
+        ? `**Knee**: ${result.knee.sentPerSecond} msg/s sustained with 0 lost, live p99 ≤ ${formatMs(TARGETS.liveP99Ms)} and twin lag p99 ≤ ${formatMs(result.maxLagMs)}.`
+        : '**Knee**: no step passed (loss, live p99 over 1 s or twin lag over the maximum at the first step).',
       '',
     )
   }
-  const best = result.knee ?? result.steps.at(-1)
+  if (best) lines.push(...targetRows(result, best), '')
+  lines.push(
+    '| offered msg/s | sent/s | lost | dupl. | stored/s | deliveries/s | twin updates/s | readings/delivery | telemetry p99 | live event p99 | live query p99 | applied p99 | alert p99 | lag p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...result.steps.map(
+      (s) =>
+        `| ${s.offeredPerSecond} | ${s.sentPerSecond} | ${s.lost} | ${s.duplicates} | ${s.ingestPerSecond} | ${s.deliveriesPerSecond} | ${s.twinUpdatesPerSecond ?? '–'} | ${s.readingsPerDelivery ?? '–'} | ${formatMs(s.telemetryMs.p99)} | ${formatMs(s.liveEventMs.p99)} | ${formatMs(s.liveQueryMs.p99)} | ${formatMs(s.appliedMs.p99)} | ${formatMs(s.alerts.ms.p99)} | ${formatMs(s.lag.p99)} |`,
+    ),
+    '',
+  )
+  if (best && best.lag.byMinute.length > 0) {
+    lines.push(
+      '| minute | twin lag p50 | p99 | max | most batches pending |',
+      '|---|---|---|---|---|',
+      ...best.lag.byMinute.map(
+        (m) =>
+          `| ${m.minute} | ${formatMs(m.p50)} | ${formatMs(m.p99)} | ${formatMs(m.max)} | ${m.maxPendingBatches} |`,
+      ),
+      '',
+    )
+  }
+  if (best) {
+    lines.push(
+      `Alerts: publish → raisedAt (the workflow applied the reading) ${describePercentiles(best.alerts.raisedMs)}.`,
+      '',
+    )
+  }
+  if (result.histories) {
+    const h = result.histories
+    lines.push(
+      `History of ${h.workflows} twins: ${h.events} events for ${h.deliveries} deliveries (start-up included):`,
+      '',
+      '| event | count | per delivery |',
+      '|---|---|---|',
+      ...Object.entries(h.byType).map(
+        ([type, n]) =>
+          `| ${type} | ${n} | ${h.deliveries > 0 ? (n / h.deliveries).toFixed(2) : '–'} |`,
+      ),
+      '',
+    )
+  }
   if (result.limits && best) {
     const { broker, temporal } = result.limits
     lines.push(
-      `Limits of the same parts, same run: bare broker ${broker.messagesPerSecond} msg/s (QoS 1 to a subscriber that does nothing); Temporal ${temporal.signalsPerSecond} signals/s accepted, of which its workflows handled ${temporal.handledPerSecond}/s meanwhile (tight loop of signals to running workflows that only count them).`,
-      '',
-      `Ratios: ingest ${ratio(best.ingestPerSecond, broker.messagesPerSecond)} of the broker limit; ingest's signals ${ratio(best.signalsPerSecond, temporal.signalsPerSecond)} of the signals Temporal accepted${best.twinUpdatesPerSecond ? `; twin updates ${ratio(best.twinUpdatesPerSecond, temporal.handledPerSecond)} of the signals its workflows handled` : ''}.`,
+      `Limits of the same parts, same run: bare broker ${broker.messagesPerSecond} msg/s (QoS 1 to a subscriber that does nothing; ingest stored ${percent(best.ingestPerSecond, broker.messagesPerSecond)} of that); Temporal accepted ${temporal.signalsPerSecond} signals/s and its workflows handled ${temporal.handledPerSecond}/s with one in flight each (the closed-loop limit of workflow tasks).`,
       '',
     )
   }
   lines.push(
-    '| process | CPU s | peak RSS MiB |',
-    '|---|---|---|',
+    '| process | CPU s | CPU ms per 1,000 readings | peak RSS MiB |',
+    '|---|---|---|---|',
     ...Object.entries(result.processes).map(
-      ([name, p]) => `| ${name} | ${p.cpuSeconds} | ${p.peakRssMiB} |`,
+      ([name, p]) =>
+        `| ${name} | ${p.cpuSeconds} | ${p.cpuMsPerThousandReadings ?? '–'} | ${p.peakRssMiB} |`,
     ),
     '',
   )

@@ -1,7 +1,8 @@
-// `npm run bench -- --devices 3000 --rate 0.2 --duration 300` (a fleet at a steady rate) or
-// `npm run bench -- --ramp` (rates up until loss or slow twins: the knee). See README,
-// Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms, --sample,
-// --no-limits, --limit-seconds, --ramp-devices, --ramp-steps 25,50,…, --step-seconds, --out.
+// `npm run bench -- --devices 3000 --rate 0.2 --duration 600` (a fleet at a steady rate) or
+// `npm run bench -- --ramp` (rates up until loss, slow live state or a growing twin lag: the
+// knee). See README, Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms,
+// --max-lag-ms, --unhealthy (share of the fleet with health episodes), --sample, --no-limits,
+// --limit-seconds, --ramp-devices, --ramp-steps 25,50,…, --step-seconds, --out, --profile.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,14 +15,21 @@ import { findTemporalCli } from '../temporal/cli.ts'
 import { startDevServer } from '../temporal/dev-server.ts'
 import { startMosquitto } from '../test/support/mosquitto.ts'
 import { createTestDatabase } from '../test/support/services.ts'
+import { startAlertProbe } from './alert-probe.ts'
+import { BENCH_MODEL, registerFleet } from './fleet-model.ts'
+import { startEpisodes, unhealthyDevices } from './health-episodes.ts'
+import { historyCost } from './histories.ts'
+import { startLagProbe, summarizeLag } from './lag-probe.ts'
 import { type Ledger, openLedger } from './ledger.ts'
 import { measureBrokerLimit } from './limits/broker.ts'
 import { measureTemporalLimit } from './limits/temporal.ts'
-import { describePercentiles, percentiles } from './percentiles.ts'
+import { describePercentiles, formatMs, percentiles } from './percentiles.ts'
 import { startProbes, within } from './probes.ts'
 import { pidsMatching, watchProcesses } from './processes.ts'
+import { QUERY_SAMPLE, startQueryProbe } from './query-probe.ts'
 import { type BenchResult, type StepResult, writeResults } from './report.ts'
 import { type RoleProcess, startRole } from './roles.ts'
+import { stepIsGood } from './targets.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -33,8 +41,13 @@ const { values: args } = parseArgs({
     'ramp-steps': { type: 'string', default: '25,50,100,200,400,800,1000,2000,5000,10000,12000' },
     'step-seconds': { type: 'string', default: '30' },
     embedded: { type: 'boolean', default: false },
-    'batch-ms': { type: 'string', default: '250' },
-    /** Devices the latency probes follow; default 50, or 500 in a ramp (its devices are slow). */
+    /** devtwin's own default (DEVTWIN_BATCH_MS). */
+    'batch-ms': { type: 'string', default: '100' },
+    /** DEVTWIN_MAX_TWIN_LAG_MS of the roles, and the twin lag the bench judges against. */
+    'max-lag-ms': { type: 'string', default: '30000' },
+    /** Share of the fleet with health episodes, half flapping and half out of range. */
+    unhealthy: { type: 'string', default: '0.05' },
+    /** Devices the subscriptions follow; default 50, or 500 in a ramp (its devices are slow). */
     sample: { type: 'string' },
     'no-limits': { type: 'boolean', default: false },
     'limit-seconds': { type: 'string', default: '15' },
@@ -43,10 +56,10 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
   },
 })
-const number = (name: keyof typeof args, min: number) => {
+const number = (name: keyof typeof args, min: number, max = Number.POSITIVE_INFINITY) => {
   const value = Number(args[name])
-  if (!Number.isFinite(value) || value < min) {
-    console.error(`bench: --${name} must be a number >= ${min}, got ${args[name]}`)
+  if (!Number.isFinite(value) || value < min || value > max) {
+    console.error(`bench: --${name} must be a number from ${min} to ${max}, got ${args[name]}`)
     process.exit(2)
   }
   return value
@@ -59,13 +72,17 @@ const steps = ramp
 const stepSeconds = number(ramp ? 'step-seconds' : 'duration', 1)
 args.sample ??= ramp ? '500' : '50'
 const sample = Math.min(devices, Math.round(number('sample', 1)))
+const maxLagMs = Math.round(number('max-lag-ms', 1000))
+const unhealthyShare = number('unhealthy', 0, 1)
 if (steps.some((s) => !Number.isFinite(s) || s <= 0)) {
   console.error('bench: --ramp-steps is a comma-separated list of total messages a second')
   process.exit(2)
 }
 
-/** Ramp stops at the first step with loss or with twins slower than this at p99. */
-const FRESHNESS_LIMIT_MS = 5000
+/** Twins followed for the history cost, at the end. */
+const HISTORY_SAMPLE = 20
+/** How long after a step the bench waits for alerts still on their way. */
+const ALERT_GRACE_MS = 15_000
 const secret = 'bench-secret-that-is-long-enough-for-hs256'
 const dataDir = mkdtempSync(join(tmpdir(), 'devtwin-bench-'))
 const root = `bench-${process.pid}`
@@ -92,12 +109,12 @@ try {
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: temporal.address,
     DEVTWIN_JWT_SECRET: secret,
-    DEVTWIN_AUTO_PROVISION: 'true',
     DEVTWIN_TOPIC_ROOT: root,
     DEVTWIN_TASK_QUEUE: root,
     DEVTWIN_INGEST_CLIENT_ID: `${root}-ingest`,
     DEVTWIN_DATA_DIR: dataDir,
     DEVTWIN_BATCH_MS: args['batch-ms'] as string,
+    DEVTWIN_MAX_TWIN_LAG_MS: String(maxLagMs),
     DEVTWIN_STATS_MS: '1000',
     // Every twin stays in the worker's cache: one evicted is replayed from its history at its
     // next batch (the default of 10,000 is exactly the ramp's fleet).
@@ -126,27 +143,49 @@ try {
   const ledger: Ledger = openLedger(database?.url ?? null, ingest)
   cleanup.push(ledger.close)
 
+  const url = `http://127.0.0.1:${port}/graphql`
+  const ids = Array.from({ length: devices }, (_, i) => `b-${i + 1}`)
+  console.log(`registering ${devices} devices with model ${BENCH_MODEL.id}…`)
+  const specs = await registerFleet(
+    url,
+    await mintToken(secret, { sub: 'bench', role: 'admin' }),
+    ids,
+  )
+  const token = await mintToken(secret, { sub: 'bench', role: 'viewer' })
+  const unhealthy = unhealthyDevices(ids, unhealthyShare)
+  const alertProbe = startAlertProbe(
+    url,
+    token,
+    BENCH_MODEL,
+    unhealthy.map((d) => d.id),
+  )
+  cleanup.push(alertProbe.stop)
+
+  const probes = startProbes(url, token, ids.slice(0, sample))
+  cleanup.push(probes.stop)
+
   console.log(`connecting ${devices} simulated devices to ${mqttUrl}…`)
   const fleet = await startFleet({
     url: mqttUrl,
     topicRoot: root,
-    devices,
-    prefix: 'b',
+    devices: specs,
     rate: 0,
     connectConcurrency: 200,
     mqtt: { protocolVersion: args.embedded ? 4 : 5, connectTimeoutMs: 120_000 },
+    onReading: (id, reading) => {
+      probes.published(id, reading)
+      alertProbe.observe(id, reading)
+    },
   })
   cleanup.push(() => fleet.stop())
-  const token = await mintToken(secret, { sub: 'bench', role: 'viewer' })
-  const probes = await startProbes(
-    `http://127.0.0.1:${port}/graphql`,
-    token,
-    fleet.ids.slice(0, sample),
-  )
-  cleanup.push(probes.stop)
   // Every twin started (status online went through) and written before the clock starts.
   await ledger.waitForTwins(devices)
   await ledger.waitForQuiet(5000, 300_000)
+  const queryProbe = startQueryProbe(url, token, ids.slice(0, sample))
+  cleanup.push(queryProbe.stop)
+  // Every 10 s, or thrice a shorter step.
+  const lagProbe = startLagProbe(url, token, Math.min(10_000, (stepSeconds * 1000) / 3))
+  cleanup.push(lagProbe.stop)
   const watch = watchProcesses({
     ...Object.fromEntries(roles.map((r) => [r.role, () => [r.child.pid as number]])),
     'bench + simulator': () => [process.pid],
@@ -158,14 +197,25 @@ try {
         }
       : {}),
   })
+  // Readings a second per device of the step under way (episodes last a few readings).
+  let perDevice = (steps[0] as number) / devices
+  const episodes = startEpisodes(
+    fleet,
+    unhealthy,
+    BENCH_MODEL,
+    () => 1000 / perDevice,
+    stepSeconds * 1000,
+  )
 
   const results: StepResult[] = []
   for (const total of steps) {
     const before = { sent: fleet.stats().sent, ...(await ledger.counts()) }
-    const signalsBefore = ledger.signals()
+    const deliveriesBefore = ledger.deliveries()
+    const alertsBefore = { ...alertProbe.counts }
     const updatesBefore = await ledger.twinUpdates()
     const from = Date.now()
-    fleet.setRate(total / devices)
+    perDevice = total / devices
+    fleet.setRate(perDevice)
     await sleep(stepSeconds * 1000)
     fleet.setRate(0)
     const to = Date.now()
@@ -174,45 +224,75 @@ try {
       () => before.readings + fleet.stats().sent - before.sent,
       60_000,
     )
+    await alertProbe.settle(ALERT_GRACE_MS)
+    const until = Date.now()
     // Every reading the broker acknowledged, publishes in flight at the step's end included.
     const sent = fleet.stats().sent - before.sent
-    const signals = ledger.signals() - signalsBefore
+    const stored = drained.readings - before.readings
+    const deliveries = ledger.deliveries() - deliveriesBefore
+    const perSecond = (n: number) => Math.round(n / ((to - from) / 1000))
+    const counted = (name: keyof typeof alertsBefore) =>
+      alertProbe.counts[name] - alertsBefore[name]
     const step: StepResult = {
       offeredPerSecond: total,
       seconds: (to - from) / 1000,
       sent,
-      sentPerSecond: Math.round(sent / ((to - from) / 1000)),
-      stored: drained.readings - before.readings,
-      lost: Math.max(0, sent - (drained.readings - before.readings)),
+      sentPerSecond: perSecond(sent),
+      stored,
+      lost: Math.max(0, sent - stored),
       duplicates: drained.duplicates - before.duplicates,
-      ingestPerSecond: Math.round((drained.readings - before.readings) / ((to - from) / 1000)),
-      signals,
-      signalsPerSecond: Math.round(signals / ((to - from) / 1000)),
+      ingestPerSecond: perSecond(stored),
+      deliveries,
+      deliveriesPerSecond: perSecond(deliveries),
       twinUpdatesPerSecond:
         updatesBefore === null || updatesAfter === null
           ? null
-          : Math.round((updatesAfter - updatesBefore) / ((to - from) / 1000)),
-      readingsPerSignal: signals > 0 ? Math.round((sent / signals) * 10) / 10 : null,
-      telemetryMs: percentiles(within(probes.telemetry, from, to + 5000)),
-      freshnessMs: percentiles(within(probes.freshness, from, to + 5000)),
+          : perSecond(updatesAfter - updatesBefore),
+      readingsPerDelivery: deliveries > 0 ? Math.round((sent / deliveries) * 10) / 10 : null,
+      telemetryMs: percentiles(within(probes.telemetry, from, until)),
+      liveEventMs: percentiles(within(probes.live, from, until)),
+      liveQueryMs: percentiles(within(queryProbe.samples, from, until)),
+      appliedMs: percentiles(within(probes.applied, from, until)),
+      alerts: {
+        ms: percentiles(within(alertProbe.samples, from, until)),
+        raisedMs: percentiles(within(alertProbe.raised, from, until)),
+        predicted: counted('predicted'),
+        matched: counted('matched'),
+        missed: counted('missed'),
+        unpredicted: counted('unpredicted'),
+      },
+      lag: summarizeLag(lagProbe.rounds, from, to),
     }
     results.push(step)
     console.log(
       `${total} msg/s offered: sent ${step.sent} (${step.sentPerSecond}/s), stored ${step.stored}, lost ${step.lost}, ` +
-        `${step.signalsPerSecond} signals/s, ${step.twinUpdatesPerSecond ?? '?'} twin updates/s; telemetry ${describePercentiles(step.telemetryMs)}; ` +
-        `twin freshness ${describePercentiles(step.freshnessMs)}`,
+        `${step.deliveriesPerSecond} deliveries/s, ${step.twinUpdatesPerSecond ?? '?'} twin updates/s; ` +
+        `live event ${describePercentiles(step.liveEventMs)}; live query ${describePercentiles(step.liveQueryMs)}; ` +
+        `alerts ${describePercentiles(step.alerts.ms)}; twin lag p99 ${formatMs(step.lag.p99)}`,
     )
-    if (ramp && (step.lost > 0 || (step.freshnessMs.p99 ?? 0) > FRESHNESS_LIMIT_MS)) break
+    if (ramp && !stepIsGood(step, maxLagMs)) break
   }
+  episodes.stop()
   const processes = watch.stop()
   for (const role of roles) {
     for (const [msg, { count, example }] of Object.entries(role.problems())) {
       console.log(`${role.role}: ${count}× ${msg}: ${JSON.stringify(example).slice(0, 300)}`)
     }
   }
-  await probes.stop()
+  for (const [name, errors] of Object.entries({
+    subscriptions: probes.errors,
+    'query probe': queryProbe.errors,
+    'lag probe': lagProbe.errors,
+    'alert probe': alertProbe.errors,
+  })) {
+    if (errors.length > 0)
+      console.log(`${name}: ${errors.length} errors, first: ${String(errors[0])}`)
+  }
+  await Promise.all([probes.stop(), queryProbe.stop(), lagProbe.stop(), alertProbe.stop()])
   await fleet.stop()
 
+  console.log(`counting the history events of ${Math.min(HISTORY_SAMPLE, devices)} twins…`)
+  const histories = await historyCost(temporal.address, 'default', ids.slice(0, HISTORY_SAMPLE))
   let limits: BenchResult['limits'] = null
   if (!args['no-limits']) {
     const seconds = number('limit-seconds', 1)
@@ -228,6 +308,7 @@ try {
     }
   }
 
+  const readings = results.reduce((sum, s) => sum + s.stored, 0)
   const result: BenchResult = {
     at: new Date().toISOString(),
     mode: ramp ? 'ramp' : 'steady',
@@ -235,12 +316,25 @@ try {
       ? 'embedded (aedes + PGlite, one process)'
       : 'Mosquitto (shipped config) + Postgres, ingest/worker/api processes',
     devices,
+    unhealthy: unhealthy.length,
     batchMs: Number(args['batch-ms']),
+    maxLagMs,
     stepSeconds,
+    sample: { subscribed: sample, polled: Math.min(sample, QUERY_SAMPLE) },
     steps: results,
-    knee: ramp ? kneeOf(results) : null,
+    knee: ramp ? (results.filter((s) => stepIsGood(s, maxLagMs)).at(-1) ?? null) : null,
     limits,
-    processes,
+    histories,
+    processes: Object.fromEntries(
+      Object.entries(processes).map(([name, cost]) => [
+        name,
+        {
+          ...cost,
+          cpuMsPerThousandReadings:
+            readings > 0 ? Math.round((cost.cpuSeconds * 1000) / (readings / 1000)) : null,
+        },
+      ]),
+    ),
   }
   const written = writeResults(result, args.out as string)
   console.log(written.markdown)
@@ -253,12 +347,4 @@ try {
   rmSync(dataDir, { recursive: true, force: true })
   // The Temporal runtime of the limit probe keeps the process alive otherwise.
   process.exit(process.exitCode ?? 0)
-}
-
-/** The highest offered rate whose step lost nothing and kept twins fresh. */
-function kneeOf(results: readonly StepResult[]): StepResult | null {
-  const good = results.filter(
-    (s) => s.lost === 0 && (s.freshnessMs.p99 ?? Number.POSITIVE_INFINITY) <= FRESHNESS_LIMIT_MS,
-  )
-  return good.at(-1) ?? null
 }

@@ -13,11 +13,14 @@ afterAll(() => rmSync(out, { recursive: true, force: true }))
 it('runs the pipeline bench on a tiny fleet and accounts for every reading', async () => {
   const script = new URL('../../bench/run.ts', import.meta.url).pathname
   const args = ['--devices', '4', '--rate', '2', '--duration', '3', '--sample', '2']
+  // Half the fleet with health episodes: a 3 s step sees an out-of-range one raise an alert.
+  const health = ['--unhealthy', '0.5']
   const child = spawn(process.execPath, [
     '--import',
     'tsx',
     script,
     ...args,
+    ...health,
     ...['--limit-seconds', '2', '--out', out],
   ])
   let output = ''
@@ -32,6 +35,13 @@ it('runs the pipeline bench on a tiny fleet and accounts for every reading', asy
   expect(step?.stored).toBe(step?.sent)
   expect(step?.lost).toBe(0)
   expect(step?.telemetryMs.count).toBeGreaterThan(0)
+  expect(step?.liveEventMs.count).toBeGreaterThan(0)
+  expect(step?.liveQueryMs.count).toBeGreaterThan(0)
+  expect(step?.alerts.matched).toBeGreaterThan(0)
+  expect(step?.lag.rounds).toBeGreaterThan(0)
+  expect(step?.deliveries).toBeGreaterThan(0)
+  expect(result.histories?.eventsPerDelivery).toBeGreaterThan(0)
+  expect(result.processes.ingest?.cpuMsPerThousandReadings).not.toBeNull()
   expect(result.limits?.broker.messagesPerSecond).toBeGreaterThan(0)
   expect(result.limits?.temporal.signalsPerSecond).toBeGreaterThan(0)
   expect(result.limits?.temporal.handledPerSecond).toBeGreaterThan(0)

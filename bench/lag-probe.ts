@@ -108,7 +108,7 @@ export function summarizeLag(rounds: readonly LagRound[], from: number, to: numb
       p50: all.p50,
       p99: all.p99,
       max: all.max,
-      maxPendingBatches: Math.max(0, ...some.flatMap((r) => r.pending)),
+      maxPendingBatches: some.reduce((m, r) => r.pending.reduce((n, p) => Math.max(n, p), m), 0),
     }
   }
   const minutes = Math.floor((to - from) / 60_000)

@@ -78,7 +78,7 @@ export async function storeInbox(
       urgent: isUrgent(live, twinBatch, modelOf(batch.deviceId)),
     })
     batchJson.push(JSON.stringify(twinBatch))
-    receivedAt.push(Math.min(...batch.received.map((r) => r.receivedAt)))
+    receivedAt.push(batch.received.reduce((t, r) => Math.min(t, r.receivedAt), Infinity))
   }
   await tx.execute(sql`
     update ${twinLive} as l set

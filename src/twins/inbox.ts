@@ -34,12 +34,14 @@ export function nextBatches(applied: number, batches: readonly InboxBatch[]): In
 
 /** When the oldest message among these batches arrived: how long the twin made it wait. */
 export function oldestArrival(batches: readonly InboxBatch[]): number | null {
-  const times = batches.flatMap(({ batch }) => [
-    ...batch.readings.map((r) => r.receivedAt),
-    ...batch.statuses.map((s) => s.receivedAt),
-    ...(batch.acks ?? []).map((a) => a.receivedAt),
-  ])
-  return times.length === 0 ? null : Math.min(...times)
+  let oldest: number | null = null
+  for (const { batch } of batches) {
+    // A loop, not Math.min(...): a catching-up twin may get hundreds of thousands of readings.
+    for (const m of [...batch.readings, ...batch.statuses, ...(batch.acks ?? [])]) {
+      if (oldest === null || m.receivedAt < oldest) oldest = m.receivedAt
+    }
+  }
+  return oldest
 }
 
 /**

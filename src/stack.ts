@@ -150,6 +150,7 @@ export async function startStack({
         batchMs: config.DEVTWIN_BATCH_MS,
         maxTwinLagMs: config.DEVTWIN_MAX_TWIN_LAG_MS,
         renudgeMs: config.DEVTWIN_RENUDGE_MS,
+        maxDeliveriesInFlight: config.DEVTWIN_MAX_DELIVERIES_IN_FLIGHT,
         shareGroup: config.DEVTWIN_INGEST_SHARE_GROUP,
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
         maxPayloadBytes: config.DEVTWIN_MAX_PAYLOAD_BYTES,

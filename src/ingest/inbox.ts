@@ -124,19 +124,30 @@ export interface NudgeOptions {
   /** Twins claimed in one go, and inbox batches handed to each in its signal. */
   limit: number
   batchesPerTwin: number
+  /**
+   * Deliveries waiting in Temporal at most, fleet-wide, before routine ones hold back: so that
+   * an urgent delivery never queues behind more routine ones than Temporal runs in a second or
+   * two, however far the fleet's routine load is beyond what Temporal can take.
+   */
+  maxInFlight: number
   now?: number
 }
+
+/** Which twins one claim takes: those with an urgent batch (or their first), or routine ones. */
+export type Urgency = 'urgent' | 'routine'
 
 /**
  * Claims the twins to tell about their inbox now, and returns what to tell each. A twin is told
  * when it has applied everything it was told before (so at most one delivery is ever waiting in
- * Temporal per twin) and its inbox holds an urgent batch, a batch that has waited long enough,
- * or its very first. A twin told long ago without applying it (its signal lost with a crashed
+ * Temporal per twin) and its inbox holds an urgent batch or its very first (`urgent`), or a
+ * routine batch that has waited long enough, while fewer than `maxInFlight` deliveries wait
+ * fleet-wide (`routine`, oldest first). A twin told long ago without applying it (its signal lost with a crashed
  * ingest, say) is told again. Claiming sets `nudged_seq` in the same statement, and rows locked
  * by another ingest are skipped, so two ingests never tell a twin the same thing.
  */
 export async function claimDeliveries(
   db: Db,
+  urgency: Urgency,
   opts: NudgeOptions,
 ): Promise<{ deviceId: string; delivery: InboxDelivery }[]> {
   const now = opts.now ?? Date.now()
@@ -144,6 +155,21 @@ export async function claimDeliveries(
   // Timestamps travel as ISO text: drizzle's postgres.js driver does not serialise a Date here.
   const routineBefore = new Date(now - opts.maxLagMs * ROUTINE_SHARE).toISOString()
   const staleBefore = new Date(now - opts.renudgeMs).toISOString()
+  const urgent = sql`(urgent_seq > applied_seq or applied_seq = 0)`
+  let limit = opts.limit
+  if (urgency === 'routine') {
+    const [inFlight] = resultRows<{ n: string | number }>(
+      await db.execute(sql`
+        select count(*) as n from ${twinLive}
+        where nudged_seq > applied_seq and nudged_at >= ${staleBefore}::timestamptz`),
+    )
+    limit = Math.min(limit, Math.max(0, opts.maxInFlight - Number(inFlight?.n ?? 0)))
+    if (limit === 0) return []
+  }
+  const due =
+    urgency === 'urgent'
+      ? urgent
+      : sql`not ${urgent} and pending_since <= ${routineBefore}::timestamptz`
   const rows = await db.execute(sql`
     with claimed as (
       update ${twinLive} set nudged_seq = inbox_seq, nudged_at = ${new Date(now).toISOString()}::timestamptz
@@ -151,9 +177,9 @@ export async function claimDeliveries(
         select device_id from ${twinLive}
         where inbox_seq > applied_seq
           and (nudged_seq <= applied_seq or nudged_at < ${staleBefore}::timestamptz)
-          and (urgent_seq > applied_seq or pending_since <= ${routineBefore}::timestamptz or applied_seq = 0)
+          and ${due}
         order by pending_since
-        limit ${opts.limit}
+        limit ${limit}
         for update skip locked
       )
       returning device_id, applied_seq, inbox_seq

@@ -30,6 +30,8 @@ export interface IngestOptions {
   maxTwinLagMs: number
   /** When a twin that was told of its inbox and did not apply it is told again. */
   renudgeMs?: number
+  /** Deliveries waiting in Temporal at most before routine ones hold back (see inbox.ts). */
+  maxDeliveriesInFlight?: number
   /** Shared-subscription group, when several ingests share the device topics. */
   shareGroup?: string | undefined
   autoProvision: boolean
@@ -163,6 +165,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       renudgeMs: opts.renudgeMs ?? 15_000,
       limit: 500,
       batchesPerTwin: 50,
+      maxInFlight: opts.maxDeliveriesInFlight ?? 200,
     },
     counts: stats,
   })

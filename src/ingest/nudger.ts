@@ -35,7 +35,10 @@ export function startNudger(opts: {
   let wake: (() => void) | undefined
 
   const round = async () => {
-    const claimed = await claimDeliveries(opts.db, opts.nudge)
+    // Urgent first: the routine claim counts them in flight and leaves them room.
+    const urgent = await claimDeliveries(opts.db, 'urgent', opts.nudge)
+    const routine = await claimDeliveries(opts.db, 'routine', opts.nudge)
+    const claimed = [...urgent, ...routine]
     const ended: string[] = []
     let firstError: unknown
     await pMap(
@@ -59,7 +62,7 @@ export function startNudger(opts: {
       )
     }
     // A full claim leaves more twins due: go on at once.
-    return claimed.length >= opts.nudge.limit
+    return urgent.length >= opts.nudge.limit || routine.length >= opts.nudge.limit
   }
 
   const running = (async () => {

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { twinLive } from '../../src/db/schema.ts'
+import { deviceBatches, type Received } from '../../src/ingest/batcher.ts'
+import { claimDeliveries, type NudgeOptions, storeInbox } from '../../src/ingest/inbox.ts'
+import { DATABASES, openTestDatabase } from '../support/database.ts'
+
+const T0 = Date.now()
+
+const message = (deviceId: string, n: number, value: number | string, at: number): Received => ({
+  topic: `devices/${deviceId}/telemetry`,
+  payload: new Uint8Array(),
+  receivedAt: at,
+  message: {
+    ok: true,
+    kind: 'telemetry',
+    deviceId,
+    readings: [
+      {
+        time: at,
+        deviceTime: at,
+        receivedAt: at,
+        seq: n,
+        values: { v: value },
+        clockSkewed: false,
+      },
+    ],
+  },
+  puback: () => {},
+})
+
+describe.each(DATABASES)('the inbox (%s)', (kind) => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>
+  beforeAll(async () => {
+    database = await openTestDatabase(kind)
+  })
+  afterAll(() => database?.dispose())
+
+  const store = (received: Received[]) =>
+    database.db.transaction((tx) => storeInbox(tx, deviceBatches(received), () => null))
+  const opts: NudgeOptions = {
+    maxLagMs: 3_000,
+    renudgeMs: 60_000,
+    limit: 100,
+    batchesPerTwin: 50,
+    maxInFlight: 3,
+  }
+
+  it('tells each twin once at a time: urgent at once, routine when old enough and Temporal has room', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `twin-${i}`)
+    // First readings: urgent, and each twin told once, with its batch.
+    await store(ids.map((id) => message(id, 1, 1, T0 - 10_000)))
+    const first = await claimDeliveries(database.db, 'urgent', opts)
+    expect(first.map((d) => d.deviceId).sort()).toEqual(ids)
+    expect(first[0]?.delivery).toMatchObject({ upTo: 1, batches: [{ seq: 1 }] })
+    expect(await claimDeliveries(database.db, 'urgent', opts)).toEqual([])
+
+    // The twins apply what they were told (as persistTwin records it).
+    await database.db.update(twinLive).set({ appliedSeq: 1, pendingSince: null })
+    // Routine readings, old enough; one urgent (a string value changed).
+    await store(ids.map((id, i) => message(id, 2, i === 0 ? 'on' : 2, T0 - 5_000)))
+    const urgent = await claimDeliveries(database.db, 'urgent', opts)
+    expect(urgent.map((d) => d.deviceId)).toEqual(['twin-0'])
+    // One in flight: room for two routine deliveries under maxInFlight 3.
+    const routine = await claimDeliveries(database.db, 'routine', opts)
+    expect(routine).toHaveLength(2)
+    expect(routine[0]?.delivery).toMatchObject({ upTo: 2, batches: [{ seq: 2 }] })
+    expect(await claimDeliveries(database.db, 'routine', opts)).toEqual([])
+  })
+})

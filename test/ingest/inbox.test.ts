@@ -3,30 +3,12 @@ import { twinLive } from '../../src/db/schema.ts'
 import { deviceBatches, type Received } from '../../src/ingest/batcher.ts'
 import { claimDeliveries, type NudgeOptions, storeInbox } from '../../src/ingest/inbox.ts'
 import { DATABASES, openTestDatabase } from '../support/database.ts'
+import { receivedReading } from '../support/received.ts'
 
 const T0 = Date.now()
 
-const message = (deviceId: string, n: number, value: number | string, at: number): Received => ({
-  topic: `devices/${deviceId}/telemetry`,
-  payload: new Uint8Array(),
-  receivedAt: at,
-  message: {
-    ok: true,
-    kind: 'telemetry',
-    deviceId,
-    readings: [
-      {
-        time: at,
-        deviceTime: at,
-        receivedAt: at,
-        seq: n,
-        values: { v: value },
-        clockSkewed: false,
-      },
-    ],
-  },
-  puback: () => {},
-})
+const message = (deviceId: string, n: number, value: number | string, at: number) =>
+  receivedReading(deviceId, n, { v: value }, at)
 
 describe.each(DATABASES)('the inbox (%s)', (kind) => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>

@@ -1,33 +1,23 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejectedMessages, telemetry } from '../../src/db/schema.ts'
-import type { Received } from '../../src/ingest/batcher.ts'
 import { deadLetter } from '../../src/ingest/dead-letters.ts'
 import { type Retry, storeFlush } from '../../src/ingest/store-flush.ts'
 import type { SensorValue } from '../../src/twins/reading.ts'
 import { DATABASES, openTestDatabase } from '../support/database.ts'
+import { receivedReading } from '../support/received.ts'
 
 const noRetry: Retry = (_what, fn) => fn()
 
 /** A message as the decoder would hand it over, with a value it could never let through. */
-const message = (deviceId: string, n: number, value: SensorValue): Received => {
-  const at = 1_763_920_000_000 + n
-  const reading = {
-    time: at,
-    deviceTime: at,
-    receivedAt: at,
-    seq: n,
-    values: { v: value },
-    clockSkewed: false,
-  }
-  return {
-    topic: `devices/${deviceId}/telemetry`,
-    payload: Buffer.from(`payload ${n} \u0000\xff`, 'latin1'),
-    receivedAt: at,
-    message: { ok: true, kind: 'telemetry', deviceId, readings: [reading] },
-    puback: () => {},
-  }
-}
+const message = (deviceId: string, n: number, value: SensorValue) =>
+  receivedReading(
+    deviceId,
+    n,
+    { v: value },
+    1_763_920_000_000 + n,
+    Buffer.from(`payload ${n} \u0000\xff`, 'latin1'),
+  )
 
 describe.each(DATABASES)('storeFlush (%s)', (kind) => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>

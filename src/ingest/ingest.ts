@@ -105,12 +105,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       onRetry: (error, attempt) => log.warn({ err: error, attempt }, `${what} failed, retrying`),
     })
 
-  const count = (reason: keyof IngestStats['rejected']) => {
-    stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1
-  }
   const reject = (letter: DeadLetter, ack: () => void) => {
     const reason = letter.reason as keyof IngestStats['rejected']
-    count(reason)
+    stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1
     // A flood is counted and kept, but one log line per message would be a flood of its own.
     if (reason !== 'rate_limited') {
       log.warn({ reason, topic: letter.topic, detail: letter.detail }, 'message rejected')

@@ -15,6 +15,9 @@ import type { twinWorkflow } from './twin.ts'
 /** How long one call to Temporal may take before it counts as failed (and is tried later). */
 const CALL_DEADLINE_MS = 10_000
 
+/** How long an update (which the twin runs before it answers) may take. */
+const UPDATE_DEADLINE_MS = 30_000
+
 /**
  * The one place that talks to twins: ingest and the api alike. It knows how a twin is started
  * (its id, task queue and search attributes, so that operators find every twin in the Temporal
@@ -81,7 +84,19 @@ export class TwinClient {
    * once per workflow). Update-with-start only for one that does not run (with-start fails
    * outright over that limit).
    */
-  async update<Ret, Args extends [unknown, ...unknown[]]>(
+  update<Ret, Args extends [unknown, ...unknown[]]>(
+    deviceId: string,
+    update: UpdateDefinition<Ret, Args>,
+    args: Args,
+  ): Promise<Ret> {
+    // An update waits for the twin to run it (and write its record): longer than a signal, but
+    // a caller never waits on a Temporal that does not answer.
+    return this.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+      this.#update(deviceId, update, args),
+    )
+  }
+
+  async #update<Ret, Args extends [unknown, ...unknown[]]>(
     deviceId: string,
     update: UpdateDefinition<Ret, Args>,
     args: Args,

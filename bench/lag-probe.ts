@@ -25,37 +25,39 @@ export interface LagRound {
 
 /**
  * Twin lag as GraphQL reports it (`Twin.lag`: how far each workflow is behind its live state),
- * read for the whole fleet, a page of 500 at a time, every `everyMs`.
+ * for the whole fleet, a page of 500 at a time.
  */
+export async function lookAtLag(url: string, token: string): Promise<LagRound> {
+  const round: LagRound = { at: Date.now(), lagMs: [], pending: [] }
+  let after: string | null = null
+  do {
+    const result: { data?: Page; errors?: { message: string }[] } = await request<Page>(
+      url,
+      QUERY,
+      { after },
+      `Bearer ${token}`,
+    )
+    if (!result.data) throw new Error(result.errors?.[0]?.message ?? 'no data')
+    for (const { node } of result.data.devices.edges) {
+      round.lagMs.push(node.twin.lag.seconds * 1000)
+      round.pending.push(node.twin.lag.pendingBatches)
+    }
+    const { hasNextPage, endCursor } = result.data.devices.pageInfo
+    after = hasNextPage ? endCursor : null
+  } while (after !== null)
+  return round
+}
+
+/** `lookAtLag` every `everyMs`, until stopped. */
 export function startLagProbe(url: string, token: string, everyMs = 10_000) {
   const rounds: LagRound[] = []
   const errors: unknown[] = []
   let stopped = false
   const wake = new AbortController()
-  const look = async (): Promise<LagRound> => {
-    const round: LagRound = { at: Date.now(), lagMs: [], pending: [] }
-    let after: string | null = null
-    do {
-      const result: { data?: Page; errors?: { message: string }[] } = await request<Page>(
-        url,
-        QUERY,
-        { after },
-        `Bearer ${token}`,
-      )
-      if (!result.data) throw new Error(result.errors?.[0]?.message ?? 'no data')
-      for (const { node } of result.data.devices.edges) {
-        round.lagMs.push(node.twin.lag.seconds * 1000)
-        round.pending.push(node.twin.lag.pendingBatches)
-      }
-      const { hasNextPage, endCursor } = result.data.devices.pageInfo
-      after = hasNextPage ? endCursor : null
-    } while (after !== null)
-    return round
-  }
   const looking = (async () => {
     while (!stopped) {
       try {
-        rounds.push(await look())
+        rounds.push(await lookAtLag(url, token))
       } catch (error) {
         errors.push(error)
       }

@@ -7,6 +7,7 @@ import type { TemporalLimit } from './limits/temporal.ts'
 import { describePercentiles, formatMs, type Percentiles } from './percentiles.ts'
 import type { ProcessCost } from './processes.ts'
 import { mark, TARGETS } from './targets.ts'
+import type { WorkerFault, WorkflowTaskTimes } from './worker-fault.ts'
 
 export interface StepResult {
   offeredPerSecond: number
@@ -59,8 +60,14 @@ export interface BenchResult {
   knee: StepResult | null
   limits: { broker: BrokerLimit; temporal: TemporalLimit } | null
   histories: HistoryCost | null
+  /** `--kill-worker`: the worker killed mid-run, and how the twins came back. */
+  workerFault: (WorkerFault & { tasks: WorkflowTaskTimes }) | null
   processes: Record<string, ProcessCost & { cpuMsPerThousandReadings: number | null }>
 }
+
+/** Issue 13: after a worker restart every twin is current in 30 s, no workflow task over 5 s. */
+const RECOVERY_TARGET_MS = 30_000
+const TASK_TARGET_MS = 5000
 
 const percent = (a: number, b: number) => `${Math.round((a / b) * 100)} %`
 const p50p99 = (p: Percentiles) =>
@@ -176,6 +183,14 @@ export function writeResults(result: BenchResult, dir: string) {
   if (best) {
     lines.push(
       `Alerts: publish → raisedAt (the workflow applied the reading) ${describePercentiles(best.alerts.raisedMs)}.`,
+      '',
+    )
+  }
+  if (result.workerFault) {
+    const f = result.workerFault
+    const t = f.tasks
+    lines.push(
+      `Worker killed (SIGKILL) for ${formatMs(f.downMs)}: every twin within the maximum lag again ${f.recoveredMs === null ? 'never (5 min deadline)' : `${formatMs(f.recoveredMs)} after its restart`} (target 30 s, ${mark(f.recoveredMs, RECOVERY_TARGET_MS)}); worst twin lag meanwhile ${formatMs(f.worstLagMs)}. Workflow tasks since the kill, ${t.tasks} in ${t.runs} twin runs: slowest ${formatMs(t.slowestMs)} (target 5 s, ${mark(t.slowestMs, TASK_TARGET_MS)}), ${t.over5s} over 5 s, ${t.timedOut} timed out.`,
       '',
     )
   }

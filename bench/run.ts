@@ -2,7 +2,9 @@
 // `npm run bench -- --ramp` (rates up until loss, slow live state or a growing twin lag: the
 // knee). See README, Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms,
 // --max-lag-ms, --unhealthy (share of the fleet with health episodes), --sample, --no-limits,
-// --limit-seconds, --ramp-devices, --ramp-steps 25,50,…, --step-seconds, --out, --profile.
+// --limit-seconds, --ramp-devices, --ramp-steps 25,50,…, --step-seconds, --out, --profile, and
+// --kill-worker 120 (SIGKILL the worker 120 s into a steady run, --worker-down 20 s, then time
+// until every twin is within the maximum lag again).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,6 +32,7 @@ import { QUERY_SAMPLE, startQueryProbe } from './query-probe.ts'
 import { type BenchResult, type StepResult, writeResults } from './report.ts'
 import { type RoleProcess, startRole } from './roles.ts'
 import { stepIsGood } from './targets.ts'
+import { killWorker, type WorkerFault, workflowTaskTimes } from './worker-fault.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -54,6 +57,9 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: new URL('./results/', import.meta.url).pathname },
     /** A role to CPU-profile (node --cpu-prof); the profile lands in --out. */
     profile: { type: 'string' },
+    /** Seconds into a steady run at which the worker is killed (SIGKILL) and later restarted. */
+    'kill-worker': { type: 'string' },
+    'worker-down': { type: 'string', default: '20' },
   },
 })
 const number = (name: keyof typeof args, min: number, max = Number.POSITIVE_INFINITY) => {
@@ -74,6 +80,11 @@ args.sample ??= ramp ? '500' : '50'
 const sample = Math.min(devices, Math.round(number('sample', 1)))
 const maxLagMs = Math.round(number('max-lag-ms', 1000))
 const unhealthyShare = number('unhealthy', 0, 1)
+const killWorkerAt = args['kill-worker'] === undefined ? null : number('kill-worker', 0) * 1000
+if (killWorkerAt !== null && (ramp || args.embedded)) {
+  console.error('bench: --kill-worker needs a steady run with the roles as separate processes')
+  process.exit(2)
+}
 if (steps.some((s) => !Number.isFinite(s) || s <= 0)) {
   console.error('bench: --ramp-steps is a comma-separated list of total messages a second')
   process.exit(2)
@@ -137,8 +148,11 @@ try {
       args.profile === role ? ['--cpu-prof', '--cpu-prof-dir', args.out as string] : [],
     )
     roles.push(started)
-    cleanup.push(started.stop)
   }
+  // Looked up when needed: --kill-worker replaces the worker's process.
+  const roleProcess = (role: RoleProcess['role']) =>
+    roles.find((r) => r.role === role) as RoleProcess
+  for (const { role } of roles) cleanup.push(() => roleProcess(role).stop())
   const ingest = roles.find((r) => r.role === 'ingest' || r.role === 'all') as RoleProcess
   const ledger: Ledger = openLedger(database?.url ?? null, ingest)
   cleanup.push(ledger.close)
@@ -187,7 +201,9 @@ try {
   const lagProbe = startLagProbe(url, token, Math.min(10_000, (stepSeconds * 1000) / 3))
   cleanup.push(lagProbe.stop)
   const watch = watchProcesses({
-    ...Object.fromEntries(roles.map((r) => [r.role, () => [r.child.pid as number]])),
+    ...Object.fromEntries(
+      roles.map((r) => [r.role, () => [roleProcess(r.role).child.pid as number]]),
+    ),
     'bench + simulator': () => [process.pid],
     'temporal dev server': () => [temporal.process.pid as number],
     ...(database
@@ -208,6 +224,8 @@ try {
   )
 
   const results: StepResult[] = []
+  let killedAt = 0
+  let workerFault: WorkerFault | null = null
   for (const total of steps) {
     const before = { sent: fleet.stats().sent, ...(await ledger.counts()) }
     const deliveriesBefore = ledger.deliveries()
@@ -216,7 +234,17 @@ try {
     const from = Date.now()
     perDevice = total / devices
     fleet.setRate(perDevice)
+    const fault =
+      killWorkerAt === null
+        ? null
+        : sleep(killWorkerAt).then(async () => {
+            console.log('killing the worker (SIGKILL)…')
+            killedAt = Date.now()
+            const opts = { url, token, maxLagMs, deadlineMs: 300_000 }
+            return killWorker(roles, env, { ...opts, downMs: number('worker-down', 0) * 1000 })
+          })
     await sleep(stepSeconds * 1000)
+    workerFault = await fault
     fleet.setRate(0)
     const to = Date.now()
     const updatesAfter = await ledger.twinUpdates()
@@ -293,6 +321,10 @@ try {
 
   console.log(`counting the history events of ${Math.min(HISTORY_SAMPLE, devices)} twins…`)
   const histories = await historyCost(temporal.address, 'default', ids.slice(0, HISTORY_SAMPLE))
+  const faultResult = workerFault && {
+    ...workerFault,
+    tasks: await workflowTaskTimes(temporal.address, killedAt),
+  }
   let limits: BenchResult['limits'] = null
   if (!args['no-limits']) {
     const seconds = number('limit-seconds', 1)
@@ -325,6 +357,7 @@ try {
     knee: ramp ? (results.filter((s) => stepIsGood(s, maxLagMs)).at(-1) ?? null) : null,
     limits,
     histories,
+    workerFault: faultResult,
     processes: Object.fromEntries(
       Object.entries(processes).map(([name, cost]) => [
         name,

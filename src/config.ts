@@ -76,6 +76,13 @@ const schema = z.object({
    * at its next signal, which costs far more than its memory: size it to the twins per worker.
    */
   DEVTWIN_WORKER_CACHE: z.coerce.number().int().min(2).default(10_000),
+  /**
+   * Workflow tasks a worker runs at once. Workflow code runs on one thread: after a restart every
+   * twin is replayed, and tasks taken beyond what that thread gets through wait inside the worker
+   * on the task's clock (the SDK's 40 made tasks of a few ms last 12 s and time out). Left in
+   * Temporal's queue, they wait on no clock. Enough to overlap the twins' Postgres writes.
+   */
+  DEVTWIN_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).default(16),
   /** Ingest logs its counters ("ingest stats") this often; 0 = never. */
   DEVTWIN_STATS_MS: z.coerce.number().int().min(0).default(0),
   /** Stable MQTT client id of ingest's persistent session; one per ingest process. */

@@ -125,6 +125,7 @@ export async function startStack({
         topics,
         workflowBundlePath,
         cachedWorkflows: config.DEVTWIN_WORKER_CACHE,
+        workflowTaskSlots: config.DEVTWIN_WORKFLOW_TASK_SLOTS,
       })
       stops.push(worker.stop)
     }

@@ -15,6 +15,8 @@ export interface WorkerOptions {
   workflowBundlePath?: string
   /** Twin workflows kept in memory (DEVTWIN_WORKER_CACHE); the SDK's default is heap-based. */
   cachedWorkflows?: number
+  /** Workflow tasks run at once (DEVTWIN_WORKFLOW_TASK_SLOTS). */
+  workflowTaskSlots?: number
 }
 
 let runtimeInstalled = false
@@ -40,6 +42,7 @@ export async function startWorker(opts: WorkerOptions) {
       : { workflowsPath }),
     activities: createActivities(opts),
     ...(opts.cachedWorkflows ? { maxCachedWorkflows: opts.cachedWorkflows } : {}),
+    ...(opts.workflowTaskSlots ? { maxConcurrentWorkflowTaskExecutions: opts.workflowTaskSlots } : {}),
     shutdownGraceTime: '5 seconds',
   })
   const running = worker.run()

@@ -10,7 +10,8 @@ const port = z.coerce.number().int().min(0).max(65535)
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   MQTT_URL: z.string().url().optional(),
-  MQTT_PORT: port.default(1883),
+  /** The embedded broker's port; unset: 1883, or the next free port after it. */
+  MQTT_PORT: port.optional(),
   /** MQTT protocol of ingest's session: 5 for external brokers (unset), 4 for aedes. */
   MQTT_PROTOCOL_VERSION: z.coerce
     .number()
@@ -23,7 +24,8 @@ const schema = z.object({
   DEVTWIN_MQTT_USERNAME: z.string().min(1).default('devtwin'),
   DEVTWIN_MQTT_PASSWORD: z.string().optional(),
   TEMPORAL_ADDRESS: z.string().optional(),
-  TEMPORAL_PORT: port.default(7233),
+  /** The embedded Temporal dev server's port (its UI on this + 1000); unset: 7233 or the next free. */
+  TEMPORAL_PORT: port.optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   DEVTWIN_TASK_QUEUE: z.string().default('twins'),
   /** First level of device topics; another root lets deployments share one broker. */
@@ -87,7 +89,13 @@ const schema = z.object({
   DEVTWIN_STATS_MS: z.coerce.number().int().min(0).default(0),
   /** Stable MQTT client id of ingest's persistent session; one per ingest process. */
   DEVTWIN_INGEST_CLIENT_ID: z.string().default('devtwin-ingest'),
-  PORT: port.default(4000),
+  /** The GraphQL API's port; unset: 4000, or the next free port after it. */
+  PORT: port.optional(),
+  /**
+   * The address the API, the embedded broker and the Temporal dev server listen on. Loopback by
+   * default: the dev broker lets any device in. 0.0.0.0 opens them to the network on purpose.
+   */
+  DEVTWIN_BIND: z.string().min(1).default('127.0.0.1'),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.string().default('info'),
 })

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError } from './config.ts'
+import { mintToken } from './graphql/auth.ts'
 
 /**
  * The JWT secret: `DEVTWIN_JWT_SECRET`, or outside production a random one kept in the data dir
@@ -18,4 +19,16 @@ export function jwtSecret(opts: { secret?: string; production: boolean; dataDir:
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 })
   }
   return readFileSync(file, 'utf8').trim()
+}
+
+/**
+ * Mints `npm run dev`'s admin token and keeps it in the data dir (`.devtwin/dev-token`), readable
+ * by this user only, for curl and scripts: `-H "authorization: Bearer $(cat .devtwin/dev-token)"`.
+ */
+export async function writeDevToken(secret: string, dataDir: string) {
+  const token = await mintToken(secret, { sub: 'dev', role: 'admin' })
+  const file = join(dataDir, 'dev-token')
+  mkdirSync(dataDir, { recursive: true })
+  writeFileSync(file, `${token}\n`, { mode: 0o600 })
+  return { token, file }
 }

@@ -1,7 +1,13 @@
 import { ConfigError, loadConfig } from './config.ts'
-import { mintToken } from './graphql/auth.ts'
 import { log } from './log.ts'
-import { ROLES, type Role, requireSharedServices, startStack } from './stack.ts'
+import {
+  DEFAULT_PORTS,
+  ROLES,
+  type Role,
+  requireSharedServices,
+  type Stack,
+  startStack,
+} from './stack.ts'
 
 /** How long a stopping process may take to flush and close before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 15_000
@@ -23,17 +29,8 @@ async function main(): Promise<void> {
   if (which !== 'all') requireSharedServices(config, which as Role)
 
   const started = Date.now()
-  const stack = await startStack({ config, roles, log })
-  const lines = [`devtwin ${which} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`]
-  if (stack.graphqlUrl) lines.push(`  GraphQL      ${stack.graphqlUrl}  (GraphiQL in a browser)`)
-  lines.push(`  MQTT         ${stack.mqttUrl}`)
-  lines.push(`  Temporal     ${stack.temporalAddress}`)
-  if (stack.temporalUiUrl) lines.push(`  Temporal UI  ${stack.temporalUiUrl}`)
-  if (stack.graphqlUrl && config.NODE_ENV !== 'production') {
-    const token = await mintToken(stack.jwtSecret, { sub: 'dev', role: 'admin' })
-    lines.push(`  Dev admin token (Authorization: Bearer …):`, `  ${token}`)
-  }
-  console.log(lines.join('\n'))
+  const stack = await startStack({ config, roles, log, devToken: which === 'all' })
+  console.log(readyLines(stack, which, config.DEVTWIN_TOPIC_ROOT, Date.now() - started).join('\n'))
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -52,6 +49,38 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+/** What `npm run dev` prints when it is ready: where everything is, and what to try first. */
+function readyLines(stack: Stack, which: string, topicRoot: string, tookMs: number): string[] {
+  const lines = [`devtwin ${which} ready in ${(tookMs / 1000).toFixed(1)} s`]
+  if (stack.graphqlUrl) {
+    const graphiql = stack.devToken
+      ? 'GraphiQL in a browser, the dev token in its headers'
+      : 'GraphiQL in a browser'
+    lines.push(`  GraphQL      ${stack.graphqlUrl}  (${graphiql})`)
+  }
+  lines.push(`  MQTT         ${stack.mqttUrl}`)
+  lines.push(`  Temporal     ${stack.temporalAddress}`)
+  if (stack.temporalUiUrl) lines.push(`  Temporal UI  ${stack.temporalUiUrl}`)
+  if (stack.devToken) {
+    lines.push(
+      `  Dev admin token (Authorization: Bearer …), also in ${stack.devToken.file}:`,
+      `  ${stack.devToken.token}`,
+    )
+  }
+  if (which === 'all') {
+    const { hostname, port } = new URL(stack.mqttUrl)
+    const where = [
+      hostname === '127.0.0.1' ? '' : `-h ${hostname} `,
+      port === String(DEFAULT_PORTS.mqtt) ? '' : `-p ${port} `,
+    ].join('')
+    lines.push(
+      `  Try:         npx mqtt pub ${where}-t ${topicRoot}/demo-1/telemetry -m '{"values":{"temperature":21.5}}'`,
+    )
+  }
+  for (const notice of stack.notices) lines.push(`  Note: ${notice}`)
+  return lines
 }
 
 main().catch((error) => {

@@ -5,13 +5,14 @@ import { findTemporalCli } from '../temporal/cli.ts'
 import { startDevServer } from '../temporal/dev-server.ts'
 import { type Config, ConfigError } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
-import { jwtSecret } from './dev-secret.ts'
+import { jwtSecret, writeDevToken } from './dev-secret.ts'
 import { startBroker } from './embedded/broker.ts'
-import { ensurePortFree } from './embedded/ports.ts'
+import { choosePort, isLoopback } from './embedded/ports.ts'
 import { TopicHub } from './events/topic-hub.ts'
 import { createApi, listenApi } from './graphql/server.ts'
 import { type Ingest, startIngest } from './ingest/ingest.ts'
 import type { Logger } from './log.ts'
+import { step } from './progress.ts'
 import { newSecret } from './registry/credentials.ts'
 import { findDeviceCredentials } from './registry/device-credentials.ts'
 import { Topics } from './topics.ts'
@@ -26,14 +27,23 @@ export interface StackOptions {
   roles: readonly Role[]
   log: Logger
   workflowBundlePath?: string
+  /** `npm run dev`: mint an admin token, keep it in the data dir and put it in GraphiQL. */
+  devToken?: boolean
 }
+
+/** Where devtwin listens unless told otherwise. */
+export const DEFAULT_PORTS = { mqtt: 1883, temporal: 7233, api: 4000 }
 
 export interface Stack {
   graphqlUrl: string | null
   mqttUrl: string
   temporalAddress: string
   temporalUiUrl: string | null
+  /** What a person starting devtwin should know: a default port that was taken, an open bind. */
+  notices: string[]
   jwtSecret: string
+  /** The dev admin token and the file that holds it, when asked for (never in production). */
+  devToken: { token: string; file: string } | null
   database: Database
   ingest: Ingest | null
   stop(): Promise<void>
@@ -48,6 +58,7 @@ export async function startStack({
   roles,
   log,
   workflowBundlePath,
+  devToken: wantDevToken = false,
 }: StackOptions): Promise<Stack> {
   const stops: (() => Promise<void>)[] = []
   const stop = async () => {
@@ -55,34 +66,47 @@ export async function startStack({
   }
   try {
     installTemporalRuntime()
-    await checkPorts(config, roles)
+    const say = (line: string) => log.info(line)
+    const host = config.DEVTWIN_BIND
+    const { ports, notices } = await choosePorts(config, roles)
     const secret = jwtSecret({
       secret: config.DEVTWIN_JWT_SECRET,
       production: config.NODE_ENV === 'production',
       dataDir: config.DEVTWIN_DATA_DIR,
     })
+    const devToken =
+      wantDevToken && config.NODE_ENV !== 'production'
+        ? await writeDevToken(secret, config.DEVTWIN_DATA_DIR)
+        : null
 
     let temporalAddress = config.TEMPORAL_ADDRESS
     let temporalUiUrl: string | null = null
     if (!temporalAddress) {
-      const cli = await findTemporalCli((line) => log.info(line))
-      const server = await startDevServer({
-        cli,
-        port: config.TEMPORAL_PORT,
-        uiPort: config.TEMPORAL_PORT + 1000,
-        dbFile: join(config.DEVTWIN_DATA_DIR, 'temporal.db'),
-        namespace: config.TEMPORAL_NAMESPACE,
-      })
+      const cli = await findTemporalCli(say)
+      const server = await step(
+        say,
+        `starting the Temporal dev server on ${host}:${ports.temporal}`,
+        () =>
+          startDevServer({
+            cli,
+            host,
+            port: ports.temporal,
+            uiPort: ports.temporalUi,
+            dbFile: join(config.DEVTWIN_DATA_DIR, 'temporal.db'),
+            namespace: config.TEMPORAL_NAMESPACE,
+          }),
+      )
       stops.push(server.stop)
       temporalAddress = server.address
       temporalUiUrl = server.uiUrl
     }
 
     const topics = new Topics(config.DEVTWIN_TOPIC_ROOT)
-    const database = await openDatabase({
-      url: config.DATABASE_URL,
-      dataDir: config.DEVTWIN_DATA_DIR,
-    })
+    const database = await step(
+      say,
+      config.DATABASE_URL ? 'migrating Postgres' : 'opening PGlite and migrating it',
+      () => openDatabase({ url: config.DATABASE_URL, dataDir: config.DEVTWIN_DATA_DIR }),
+    )
     stops.push(database.close)
 
     // devtwin's own MQTT account; the embedded broker takes a made-up password when none is set.
@@ -92,7 +116,7 @@ export async function startStack({
     }
     let mqttUrl = config.MQTT_URL
     if (!mqttUrl) {
-      const broker = await startBroker(config.MQTT_PORT, '0.0.0.0', {
+      const broker = await startBroker(ports.mqtt, host, {
         service: { username: service.username, password: service.password ?? '' },
         findDevice: (id) => findDeviceCredentials(database.db, id),
         autoProvision: config.DEVTWIN_AUTO_PROVISION ?? false,
@@ -100,7 +124,7 @@ export async function startStack({
         log: log.child({ role: 'broker' }),
       })
       stops.push(broker.close)
-      mqttUrl = `mqtt://127.0.0.1:${config.MQTT_PORT}`
+      mqttUrl = broker.url
     }
     // A broker that lets anyone in (the machine's Mosquitto in development) gets no username.
     const credentials = service.password === undefined ? {} : service
@@ -116,17 +140,23 @@ export async function startStack({
     }
 
     if (roles.includes('worker')) {
-      const worker = await startWorker({
-        address: temporalAddress,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.DEVTWIN_TASK_QUEUE,
-        db: database.db,
-        mqtt: await serviceMqtt('worker'),
-        topics,
-        workflowBundlePath,
-        cachedWorkflows: config.DEVTWIN_WORKER_CACHE,
-        workflowTaskSlots: config.DEVTWIN_WORKFLOW_TASK_SLOTS,
-      })
+      const mqttClient = await serviceMqtt('worker')
+      const worker = await step(
+        say,
+        workflowBundlePath ? 'starting the worker' : 'bundling the twin workflows for the worker',
+        () =>
+          startWorker({
+            address: temporalAddress,
+            namespace: config.TEMPORAL_NAMESPACE,
+            taskQueue: config.DEVTWIN_TASK_QUEUE,
+            db: database.db,
+            mqtt: mqttClient,
+            topics,
+            workflowBundlePath,
+            cachedWorkflows: config.DEVTWIN_WORKER_CACHE,
+            workflowTaskSlots: config.DEVTWIN_WORKFLOW_TASK_SLOTS,
+          }),
+      )
       stops.push(worker.stop)
     }
 
@@ -172,10 +202,11 @@ export async function startStack({
         topics,
         hub,
         jwtSecret: secret,
+        devToken: devToken?.token,
       })
-      const server = await listenApi(api, secret, config.PORT)
+      const server = await listenApi(api, secret, ports.api, host)
       stops.push(server.close)
-      graphqlUrl = `http://127.0.0.1:${config.PORT}/graphql`
+      graphqlUrl = `${server.url}${api.graphqlEndpoint}`
     }
 
     return {
@@ -183,7 +214,9 @@ export async function startStack({
       mqttUrl,
       temporalAddress,
       temporalUiUrl,
+      notices,
       jwtSecret: secret,
+      devToken,
       database,
       ingest,
       stop,
@@ -194,23 +227,63 @@ export async function startStack({
   }
 }
 
-/** Every port this process will listen on, checked before anything starts. */
-async function checkPorts(config: Config, roles: readonly Role[]): Promise<void> {
+/**
+ * Every port this process will listen on, chosen before anything starts: a default that is taken
+ * moves to the next free port (said in a notice), a port set on purpose that is taken stops the
+ * start with the setting to change.
+ */
+export async function choosePorts(config: Config, roles: readonly Role[]) {
+  const host = config.DEVTWIN_BIND
+  const notices: string[] = []
+  const pick = async (
+    what: string,
+    setting: 'MQTT_PORT' | 'TEMPORAL_PORT' | 'PORT',
+    wanted: number,
+    hint: string,
+    whyTaken = '',
+  ) => {
+    const strict = config[setting] !== undefined
+    const port = await choosePort({ what, port: wanted, strict, hint }, host)
+    if (port !== wanted) {
+      notices.push(`port ${wanted} (${what}) is taken${whyTaken}: using ${port} instead`)
+    }
+    return port
+  }
+  const ports = { mqtt: 0, temporal: 0, temporalUi: 0, api: 0 }
   if (!config.TEMPORAL_ADDRESS) {
     const hint = 'set TEMPORAL_PORT to another port, or TEMPORAL_ADDRESS to use that server'
-    await ensurePortFree(config.TEMPORAL_PORT, 'Temporal', hint)
-    await ensurePortFree(config.TEMPORAL_PORT + 1000, 'Temporal UI', hint)
+    const wanted = config.TEMPORAL_PORT ?? DEFAULT_PORTS.temporal
+    ports.temporal = await pick('Temporal', 'TEMPORAL_PORT', wanted, hint)
+    ports.temporalUi = await pick('Temporal UI', 'TEMPORAL_PORT', wanted + 1000, hint)
   }
   if (!config.MQTT_URL) {
-    await ensurePortFree(
-      config.MQTT_PORT,
+    const wanted = config.MQTT_PORT ?? DEFAULT_PORTS.mqtt
+    const useIt = `MQTT_URL=mqtt://127.0.0.1:${wanted}`
+    ports.mqtt = await pick(
       'MQTT',
-      `set MQTT_PORT to another port for the embedded broker, or MQTT_URL=mqtt://127.0.0.1:${config.MQTT_PORT} to use the broker there`,
+      'MQTT_PORT',
+      wanted,
+      `set MQTT_PORT to another port for the embedded broker, or ${useIt} to use the broker there`,
+      // Mosquitto, most likely: say how to use it instead of the embedded one.
+      ` (a broker already runs there? to use it instead of the embedded one: ${useIt} npm run dev)`,
     )
   }
   if (roles.includes('api')) {
-    await ensurePortFree(config.PORT, 'GraphQL', 'set PORT to another port')
+    const wanted = config.PORT ?? DEFAULT_PORTS.api
+    ports.api = await pick('GraphQL', 'PORT', wanted, 'set PORT to another port')
   }
+  const reachable = [
+    ports.api && 'the API',
+    ports.mqtt &&
+      `the embedded broker${config.DEVTWIN_AUTO_PROVISION ? ', which lets any device in (auto-provisioning)' : ''}`,
+    ports.temporal && 'the Temporal dev server and its UI, which ask for no login',
+  ].filter(Boolean)
+  if (!isLoopback(host) && reachable.length > 0) {
+    notices.push(
+      `listening on ${host} (DEVTWIN_BIND): other machines can reach ${reachable.join('; ')}`,
+    )
+  }
+  return { ports, notices }
 }
 
 /** A role run alone shares Postgres, the broker and Temporal with the others: none embedded. */

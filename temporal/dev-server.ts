@@ -4,10 +4,13 @@ import { dirname } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Connection } from '@temporalio/client'
 import { SearchAttributeType } from '@temporalio/common'
+import { connectHost } from '../src/embedded/ports.ts'
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflows/search-attributes.ts'
 
 export interface DevServerOptions {
   cli: string
+  /** Where the frontend and the UI listen; loopback unless opened on purpose (DEVTWIN_BIND). */
+  host?: string
   port: number
   /** The Web UI's port; null runs the server headless (tests). */
   uiPort: number | null
@@ -52,7 +55,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     'server',
     'start-dev',
     '--ip',
-    '127.0.0.1',
+    opts.host ?? '127.0.0.1',
     '--port',
     String(opts.port),
     '--namespace',
@@ -87,7 +90,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const killChild = () => child.kill('SIGKILL')
   process.once('exit', killChild)
   void exited.then(() => process.off('exit', killChild))
-  const address = `127.0.0.1:${opts.port}`
+  const host = connectHost(opts.host ?? '127.0.0.1')
+  const address = `${host}:${opts.port}`
 
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -116,7 +120,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   return {
     address,
-    uiUrl: opts.uiPort === null ? null : `http://127.0.0.1:${opts.uiPort}`,
+    uiUrl: opts.uiPort === null ? null : `http://${host}:${opts.uiPort}`,
     process: child,
     stop,
   }

@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws'
 import { createSchema, createYoga } from 'graphql-yoga'
 import { WebSocketServer } from 'ws'
 import type { Db } from '../db/client.ts'
+import { connectHost } from '../embedded/ports.ts'
 import type { TopicHub } from '../events/topic-hub.ts'
 import type { Topics } from '../topics.ts'
 import type { TwinClient } from '../workflows/client.ts'
@@ -22,6 +23,8 @@ export interface ApiDeps {
   topics: Topics
   hub: TopicHub
   jwtSecret: string
+  /** `npm run dev`'s admin token: GraphiQL opens with it in its headers pane. Never in production. */
+  devToken?: string
 }
 
 /** The GraphQL server: HTTP through Yoga (`yoga.fetch` in tests), its context per request. */
@@ -30,7 +33,8 @@ export function createApi(deps: ApiDeps) {
     schema: createSchema({ typeDefs, resolvers }),
     plugins: [...queryLimitPlugins(), storableArgumentsPlugin()],
     // GraphiQL subscribes over SSE on the same endpoint, sending the headers pane's Authorization.
-    graphiql: true,
+    // In dev, `headers` fills the first tab with the admin token, `defaultHeaders` every new tab.
+    graphiql: deps.devToken ? graphiqlWithToken(deps.devToken) : true,
     logging: 'warn',
     context: async ({ request, authorization }) => ({
       db: deps.db,
@@ -47,12 +51,18 @@ export function createApi(deps: ApiDeps) {
 
 export type Api = ReturnType<typeof createApi>
 
+function graphiqlWithToken(token: string) {
+  const headers = JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2)
+  return { headers, defaultHeaders: headers, title: 'devtwin GraphiQL (dev admin token)' }
+}
+
 /** Serves the API on one port: queries and mutations over HTTP, subscriptions over graphql-ws. */
 export async function listenApi(
   api: Api,
   jwtSecret: string,
   port: number,
-): Promise<{ server: Server; close(): Promise<void> }> {
+  host = '127.0.0.1',
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer(api)
   const wss = new WebSocketServer({ server, path: api.graphqlEndpoint })
   type Enveloped = ReturnType<Api['getEnveloped']>
@@ -103,10 +113,13 @@ export async function listenApi(
   )
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, '0.0.0.0', () => resolve())
+    server.listen(port, host, () => resolve())
   })
+  const address = server.address()
+  const boundPort = typeof address === 'object' && address ? address.port : port
   return {
     server,
+    url: `http://${connectHost(host)}:${boundPort}`,
     async close() {
       await ws.dispose()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Client, Connection } from '@temporalio/client'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -102,6 +103,13 @@ export async function startStack({
     }
 
     const topics = new Topics(config.DEVTWIN_TOPIC_ROOT)
+    const pgdata = join(config.DEVTWIN_DATA_DIR, 'pgdata')
+    if (!config.DATABASE_URL && !existsSync(pgdata)) {
+      // initdb runs inside PGlite's WASM and holds the event loop: no "still" lines meanwhile.
+      say(
+        `first start: PGlite creates its database in ${pgdata}, which can take a minute of silence`,
+      )
+    }
     const database = await step(
       say,
       config.DATABASE_URL ? 'migrating Postgres' : 'opening PGlite and migrating it',
@@ -240,13 +248,12 @@ export async function choosePorts(config: Config, roles: readonly Role[]) {
     setting: 'MQTT_PORT' | 'TEMPORAL_PORT' | 'PORT',
     wanted: number,
     hint: string,
-    whyTaken = '',
+    also = '',
   ) => {
     const strict = config[setting] !== undefined
     const port = await choosePort({ what, port: wanted, strict, hint }, host)
-    if (port !== wanted) {
-      notices.push(`port ${wanted} (${what}) is taken${whyTaken}: using ${port} instead`)
-    }
+    if (port !== wanted)
+      notices.push(`port ${wanted} (${what}) is taken: using ${port} instead${also}`)
     return port
   }
   const ports = { mqtt: 0, temporal: 0, temporalUi: 0, api: 0 }
@@ -265,7 +272,7 @@ export async function choosePorts(config: Config, roles: readonly Role[]) {
       wanted,
       `set MQTT_PORT to another port for the embedded broker, or ${useIt} to use the broker there`,
       // Mosquitto, most likely: say how to use it instead of the embedded one.
-      ` (a broker already runs there? to use it instead of the embedded one: ${useIt} npm run dev)`,
+      `. If a broker runs there, use it instead with ${useIt} npm run dev`,
     )
   }
   if (roles.includes('api')) {

@@ -3,9 +3,11 @@
 #
 # Debian (glibc), not Alpine: @temporalio/core-bridge ships prebuilt native
 # binaries for linux-gnu only.
-FROM node:20-slim
+FROM node:22-slim
 
 ENV NODE_ENV=production
+# A container is reached through its published ports only: listen on every interface in it.
+ENV DEVTWIN_BIND=0.0.0.0
 WORKDIR /app
 
 # Dependencies first, so this layer is reused until package*.json change.

@@ -252,10 +252,14 @@ describe('an api process of its own', () => {
       DEVTWIN_TOPIC_ROOT: stack.config.DEVTWIN_TOPIC_ROOT,
       PORT: String(port),
     })
-    await waitFor(() => fetch(url, { method: 'POST' }).then(() => true), {
-      timeout: 30_000,
-      what: 'the api process',
-    })
+    await waitFor(
+      () => {
+        if (api.child.exitCode !== null)
+          throw new Error(`api exited: ${JSON.stringify(api.output())}`)
+        return fetch(url, { method: 'POST' }).then(() => true)
+      },
+      { timeout: 30_000, what: 'the api process' },
+    )
   })
   afterAll(async () => {
     if (api) await stop(api.child)

@@ -98,6 +98,8 @@ const schema = z.object({
   DEVTWIN_BIND: z.string().min(1).default('127.0.0.1'),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.string().default('info'),
+  /** Human-readable logs (pino-pretty); unset: when not in production and stdout is a terminal. */
+  DEVTWIN_LOG_PRETTY: flag.optional(),
 })
 
 export type Config = z.infer<typeof schema>

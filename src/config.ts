@@ -96,6 +96,12 @@ const schema = z.object({
    * default: the dev broker lets any device in. 0.0.0.0 opens them to the network on purpose.
    */
   DEVTWIN_BIND: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Where this process serves /metrics, /healthz and /readyz. Unset: on the GraphQL port (PORT)
+   * when the api runs in the process (npm run dev, npm run api), else 9464 for ingest and 9465
+   * for a worker (see `probePort` in stack.ts).
+   */
+  DEVTWIN_METRICS_PORT: port.optional(),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.string().default('info'),
   /** Human-readable logs (pino-pretty); unset: when not in production and stdout is a terminal. */

@@ -63,6 +63,7 @@ function readyLines(stack: Stack, which: string, topicRoot: string, tookMs: numb
   lines.push(`  MQTT         ${stack.mqttUrl}`)
   lines.push(`  Temporal     ${stack.temporalAddress}`)
   if (stack.temporalUiUrl) lines.push(`  Temporal UI  ${stack.temporalUiUrl}`)
+  lines.push(`  Metrics      ${stack.probesUrl}/metrics  (probes: /healthz, /readyz)`)
   if (stack.devToken) {
     lines.push(
       `  Dev admin token (Authorization: Bearer …), also in ${stack.devToken.file}:`,

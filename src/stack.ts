@@ -1,23 +1,28 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Client, Connection } from '@temporalio/client'
+import { sql } from 'drizzle-orm'
 import mqtt, { type MqttClient } from 'mqtt'
+import type { Registry } from 'prom-client'
 import { findTemporalCli } from '../temporal/cli.ts'
 import { startDevServer } from '../temporal/dev-server.ts'
 import { type Config, ConfigError } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
 import { jwtSecret, writeDevToken } from './dev-secret.ts'
 import { startBroker } from './embedded/broker.ts'
-import { choosePort, isLoopback } from './embedded/ports.ts'
+import { choosePort, connectHost, isLoopback } from './embedded/ports.ts'
 import { TopicHub } from './events/topic-hub.ts'
 import { createApi, listenApi } from './graphql/server.ts'
 import { type Ingest, startIngest } from './ingest/ingest.ts'
 import type { Logger } from './log.ts'
+import { createRegistry } from './metrics/registry.ts'
+import { listenProbes, probeHandler } from './probes/endpoints.ts'
+import { CHECK_TIMEOUT_MS, type Check, readiness } from './probes/readiness.ts'
 import { step } from './progress.ts'
 import { newSecret } from './registry/credentials.ts'
 import { findDeviceCredentials } from './registry/device-credentials.ts'
 import { Topics } from './topics.ts'
-import { installTemporalRuntime, startWorker } from './worker.ts'
+import { startWorker, temporalSdkMetrics } from './worker.ts'
 import { TwinClient } from './workflows/client.ts'
 
 export const ROLES = ['ingest', 'worker', 'api'] as const
@@ -42,11 +47,15 @@ export interface Stack {
   temporalUiUrl: string | null
   /** What a person starting devtwin should know: a default port that was taken, an open bind. */
   notices: string[]
+  /** Where /metrics, /healthz and /readyz of this process are served. */
+  probesUrl: string
   jwtSecret: string
   /** The dev admin token and the file that holds it, when asked for (never in production). */
   devToken: { token: string; file: string } | null
   database: Database
   ingest: Ingest | null
+  /** This process's metrics (devtwin's own, Yoga's and Node's; not the Temporal SDK's). */
+  registry: Registry
   stop(): Promise<void>
 }
 
@@ -65,8 +74,10 @@ export async function startStack({
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'stop failed'))
   }
+  // What /readyz asks: every connection of the roles in this process.
+  const checks: Check[] = []
+  const registry = createRegistry()
   try {
-    installTemporalRuntime()
     const say = (line: string) => log.info(line)
     const host = config.DEVTWIN_BIND
     const { ports, notices } = await choosePorts(config, roles)
@@ -116,6 +127,12 @@ export async function startStack({
       () => openDatabase({ url: config.DATABASE_URL, dataDir: config.DEVTWIN_DATA_DIR }),
     )
     stops.push(database.close)
+    checks.push({
+      name: 'postgres',
+      check: async () => {
+        await database.db.execute(sql`select 1`)
+      },
+    })
 
     // devtwin's own MQTT account; the embedded broker takes a made-up password when none is set.
     const service = {
@@ -144,6 +161,12 @@ export async function startStack({
         ...credentials,
       })
       stops.push(() => client.endAsync())
+      checks.push({
+        name: `mqtt (${name})`,
+        check: async () => {
+          if (!client.connected) throw new Error(`the ${name}'s MQTT client is not connected`)
+        },
+      })
       return client
     }
 
@@ -163,14 +186,24 @@ export async function startStack({
             workflowBundlePath,
             cachedWorkflows: config.DEVTWIN_WORKER_CACHE,
             workflowTaskSlots: config.DEVTWIN_WORKFLOW_TASK_SLOTS,
+            registry,
           }),
       )
       stops.push(worker.stop)
+      checks.push({ name: 'temporal (worker)', check: worker.check })
     }
 
-    const twinClient = async () => {
+    const twinClient = async (name: string) => {
       const connection = await Connection.connect({ address: temporalAddress })
       stops.push(() => connection.close())
+      checks.push({
+        name: `temporal (${name})`,
+        check: async () => {
+          await connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+            connection.workflowService.getSystemInfo({}),
+          )
+        },
+      })
       const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
       return new TwinClient(client, config.DEVTWIN_TASK_QUEUE)
     }
@@ -185,7 +218,7 @@ export async function startStack({
           ...credentials,
         },
         db: database.db,
-        twins: await twinClient(),
+        twins: await twinClient('ingest'),
         batchMs: config.DEVTWIN_BATCH_MS,
         maxTwinLagMs: config.DEVTWIN_MAX_TWIN_LAG_MS,
         renudgeMs: config.DEVTWIN_RENUDGE_MS,
@@ -197,8 +230,22 @@ export async function startStack({
         topics,
         log: log.child({ role: 'ingest' }),
         statsEveryMs: config.DEVTWIN_STATS_MS,
+        registry,
       })
       stops.push(ingest.stop)
+      checks.push({ name: 'mqtt (ingest)', check: ingest.check })
+    }
+
+    const probes = probeHandler({
+      registry,
+      ready: readiness(checks),
+      moreMetrics: roles.includes('worker') ? temporalSdkMetrics : undefined,
+      log,
+    })
+    const ownProbePort = probePort(config, roles)
+    if (ownProbePort !== null) {
+      const server = await listenProbes(probes, ownProbePort, host)
+      stops.push(server.close)
     }
 
     let graphqlUrl: string | null = null
@@ -206,13 +253,20 @@ export async function startStack({
       const hub = new TopicHub(await serviceMqtt('api'))
       const api = createApi({
         db: database.db,
-        twins: await twinClient(),
+        twins: await twinClient('api'),
         topics,
         hub,
         jwtSecret: secret,
         devToken: devToken?.token,
+        registry,
       })
-      const server = await listenApi(api, secret, ports.api, host)
+      const server = await listenApi(
+        api,
+        secret,
+        ports.api,
+        host,
+        ownProbePort === null ? probes : undefined,
+      )
       stops.push(server.close)
       graphqlUrl = `${server.url}${api.graphqlEndpoint}`
     }
@@ -223,10 +277,12 @@ export async function startStack({
       temporalAddress,
       temporalUiUrl,
       notices,
+      probesUrl: `http://${connectHost(host)}:${ownProbePort ?? ports.api}`,
       jwtSecret: secret,
       devToken,
       database,
       ingest,
+      registry,
       stop,
     }
   } catch (error) {
@@ -279,6 +335,11 @@ export async function choosePorts(config: Config, roles: readonly Role[]) {
     const wanted = config.PORT ?? DEFAULT_PORTS.api
     ports.api = await pick('GraphQL', 'PORT', wanted, 'set PORT to another port')
   }
+  const probes = probePort(config, roles)
+  if (probes !== null) {
+    const hint = 'set DEVTWIN_METRICS_PORT to another port'
+    await choosePort({ what: 'metrics and probes', port: probes, strict: true, hint }, host)
+  }
   const reachable = [
     ports.api && 'the API',
     ports.mqtt &&
@@ -291,6 +352,17 @@ export async function choosePorts(config: Config, roles: readonly Role[]) {
     )
   }
   return { ports, notices }
+}
+
+/**
+ * The port of this process's own probe server, or null when the probes share the GraphQL port
+ * (the api runs here and DEVTWIN_METRICS_PORT is unset). Ingest and worker default to ports of
+ * their own, so that both can run on one host without settings.
+ */
+export function probePort(config: Config, roles: readonly Role[]): number | null {
+  if (config.DEVTWIN_METRICS_PORT !== undefined) return config.DEVTWIN_METRICS_PORT
+  if (roles.includes('api')) return null
+  return roles.includes('ingest') ? 9464 : 9465
 }
 
 /** A role run alone shares Postgres, the broker and Temporal with the others: none embedded. */

@@ -51,7 +51,7 @@ export async function measureTemporalLimit(opts: TemporalLimitOptions): Promise<
   const ids = Array.from({ length: workflows }, (_, i) => `${taskQueue}/sink-${i}`)
 
   // The runtime is process-wide and installed once: devtwin's own worker may share this process.
-  installTemporalRuntime()
+  await installTemporalRuntime()
   const workerConnection = await NativeConnection.connect({ address: opts.address })
   const connection = await Connection.connect({ address: opts.address })
   const client = new Client({ connection, namespace })

@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt'
 import type { Db } from '../db/client.ts'
+import type { TwinMetrics } from '../metrics/twins.ts'
 import type { Topics } from '../topics.ts'
 import { loadDevice } from './load-device.ts'
 import { persistTwin } from './persist-twin.ts'
@@ -12,6 +13,7 @@ export interface ActivityDeps {
   db: Db
   mqtt: MqttClient
   topics: Topics
+  metrics: TwinMetrics
 }
 
 /** The worker's activities, built over their dependencies. */

@@ -2,6 +2,7 @@ import { and, eq, lte, sql } from 'drizzle-orm'
 import type { MqttClient } from 'mqtt'
 import type { Db } from '../db/client.ts'
 import { twinEvents, twinInbox, twinLive, twins } from '../db/schema.ts'
+import { countAlerts, countCommandOutcomes, type TwinMetrics } from '../metrics/twins.ts'
 import type { Topics } from '../topics.ts'
 import type { AlertChange } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
@@ -25,8 +26,10 @@ export interface PersistTwinInput extends TwinRecords {
  * `commandUpdated` subscribers. A write never replaces a newer snapshot (a retried or slow write
  * carries an older revision), and a retried entry is stored once.
  */
+type Deps = { db: Db; mqtt: MqttClient; topics: Topics; metrics: TwinMetrics }
+
 export const persistTwin =
-  (deps: { db: Db; mqtt: MqttClient; topics: Topics }) =>
+  (deps: Deps) =>
   async (input: PersistTwinInput): Promise<PersistTwinResult> => {
     const refused = await writeOrNormalise(input, (written) => write(deps, written))
     return { refused }
@@ -38,7 +41,7 @@ export interface PersistTwinResult {
 }
 
 async function write(
-  deps: { db: Db; mqtt: MqttClient; topics: Topics },
+  deps: Deps,
   { twin, changes, alerts, ...records }: PersistTwinInput,
 ): Promise<void> {
   const row = {
@@ -52,7 +55,7 @@ async function write(
     updatedAt: new Date(),
   }
   const { deviceId: _, ...update } = row
-  const alertRows = await deps.db.transaction(async (tx) => {
+  const written = await deps.db.transaction(async (tx) => {
     await tx
       .insert(twins)
       .values(row)
@@ -61,17 +64,24 @@ async function write(
         set: update,
         setWhere: sql`${twins.revision} < ${row.revision}`,
       })
-    if (changes.length > 0) {
-      await tx
-        .insert(twinEvents)
-        .values(changes.map((c) => ({ ...c, at: new Date(c.at) })))
-        .onConflictDoNothing()
-    }
+    const versions =
+      changes.length === 0
+        ? []
+        : await tx
+            .insert(twinEvents)
+            .values(changes.map((c) => ({ ...c, at: new Date(c.at) })))
+            .onConflictDoNothing()
+            .returning({ version: twinEvents.version })
     if (twin.inboxSeq > 0) await markApplied(tx, twin.deviceId, twin.inboxSeq)
-    await storeCommands(tx, records.commands)
+    const statuses = await storeCommands(tx, records.commands)
     await storeReservations(tx, records.reservations)
-    return storeAlerts(tx, alerts)
+    return { versions, statuses, alertRows: await storeAlerts(tx, alerts) }
   })
+  // Counted once committed, and only what this write added: a retried write counts nothing twice.
+  const { versions, statuses, alertRows } = written
+  deps.metrics.updates.inc(versions.length)
+  countCommandOutcomes(deps.metrics, statuses)
+  countAlerts(deps.metrics, alertRows)
   // Announced without waiting: the twin's workflow task is held open until this activity
   // returns, and mqtt.js holds a publish while the broker is away. One client sends them in call
   // order; subscribers that miss one read the change log.

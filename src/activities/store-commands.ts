@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { commandEvents, commands, reservations } from '../db/schema.ts'
-import type { Command } from '../twins/commands.ts'
+import type { Command, CommandStatus } from '../twins/commands.ts'
 import type { Reservation } from '../twins/reservations.ts'
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms))
@@ -18,10 +18,11 @@ function newestOf<T extends { id: string; revision: number }>(items: readonly T[
 /**
  * Writes command snapshots: each command's row at its newest revision (never replacing a newer
  * one: the twin's update handler and its write loop may both write a command) and its trail of
- * status changes. Safe to repeat.
+ * status changes. Safe to repeat. Returns the statuses newly added to trails, each once however
+ * often it is written, for the outcome metrics.
  */
-export async function storeCommands(db: Db, changed: readonly Command[]): Promise<void> {
-  if (changed.length === 0) return
+export async function storeCommands(db: Db, changed: readonly Command[]): Promise<CommandStatus[]> {
+  if (changed.length === 0) return []
   const newest = newestOf(changed)
   const rows = newest.map((c) => ({
     id: c.id,
@@ -57,7 +58,7 @@ export async function storeCommands(db: Db, changed: readonly Command[]): Promis
       },
       setWhere: sql`${commands.revision} < excluded.revision`,
     })
-  await db
+  const added = await db
     .insert(commandEvents)
     .values(
       newest.flatMap((c) =>
@@ -65,6 +66,8 @@ export async function storeCommands(db: Db, changed: readonly Command[]): Promis
       ),
     )
     .onConflictDoNothing()
+    .returning({ status: commandEvents.status })
+  return added.map((e) => e.status)
 }
 
 /** Writes reservation snapshots, each at its newest revision. Safe to repeat. */

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.ts'
+import { countCommandOutcomes, type TwinMetrics } from '../metrics/twins.ts'
 import type { Command } from '../twins/commands.ts'
 import type { Reservation } from '../twins/reservations.ts'
 import { storeCommands, storeReservations } from './store-commands.ts'
@@ -15,12 +16,14 @@ export interface TwinRecords {
  * `cancelCommand` and `release` find them at once; the twin's write loop keeps them current.
  */
 export const storeRecords =
-  (deps: { db: Db }) =>
+  (deps: { db: Db; metrics: TwinMetrics }) =>
   async (records: TwinRecords): Promise<void> => {
-    await writeOrNormalise(records, (written) =>
-      deps.db.transaction(async (tx) => {
-        await storeCommands(tx, written.commands)
+    await writeOrNormalise(records, async (written) => {
+      const statuses = await deps.db.transaction(async (tx) => {
         await storeReservations(tx, written.reservations)
-      }),
-    )
+        return storeCommands(tx, written.commands)
+      })
+      // A command can end here, before its twin writes: cancelled while still pending.
+      countCommandOutcomes(deps.metrics, statuses)
+    })
   }

@@ -31,7 +31,9 @@ export async function openDatabase(opts: { url?: string; dataDir: string }): Pro
   if (opts.url) {
     await migrateServer(opts.url)
     const sql = postgres(opts.url, { max: 10, onnotice: () => {} })
-    return { db: drizzlePostgres(sql, { schema }), kind: 'postgres', close: () => sql.end() }
+    // A stop waits 5 s at most for queries under way: after an outage a connection can wait forever.
+    const close = () => sql.end({ timeout: 5 })
+    return { db: drizzlePostgres(sql, { schema }), kind: 'postgres', close }
   }
   const dir = join(opts.dataDir, 'pgdata')
   mkdirSync(dir, { recursive: true })

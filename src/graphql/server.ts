@@ -3,10 +3,13 @@ import { createServer, type Server } from 'node:http'
 import type { ExecutionArgs } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { createSchema, createYoga } from 'graphql-yoga'
+import type { Registry } from 'prom-client'
 import { WebSocketServer } from 'ws'
 import type { Db } from '../db/client.ts'
 import { connectHost } from '../embedded/ports.ts'
 import type { TopicHub } from '../events/topic-hub.ts'
+import { graphqlMetricsPlugins } from '../metrics/graphql.ts'
+import type { ProbeHandler } from '../probes/endpoints.ts'
 import type { Topics } from '../topics.ts'
 import type { TwinClient } from '../workflows/client.ts'
 import { authenticate } from './auth.ts'
@@ -25,13 +28,19 @@ export interface ApiDeps {
   jwtSecret: string
   /** `npm run dev`'s admin token: GraphiQL opens with it in its headers pane. Never in production. */
   devToken?: string
+  /** Where GraphQL operations are counted (the process's /metrics). */
+  registry: Registry
 }
 
 /** The GraphQL server: HTTP through Yoga (`yoga.fetch` in tests), its context per request. */
 export function createApi(deps: ApiDeps) {
   return createYoga<{ authorization?: unknown }, ApiContext>({
     schema: createSchema({ typeDefs, resolvers }),
-    plugins: [...queryLimitPlugins(), storableArgumentsPlugin()],
+    plugins: [
+      ...queryLimitPlugins(),
+      storableArgumentsPlugin(),
+      ...graphqlMetricsPlugins(deps.registry),
+    ],
     // GraphiQL subscribes over SSE on the same endpoint, sending the headers pane's Authorization.
     // In dev, `headers` fills the first tab with the admin token, `defaultHeaders` every new tab.
     graphiql: deps.devToken ? graphiqlWithToken(deps.devToken) : true,
@@ -56,14 +65,20 @@ function graphiqlWithToken(token: string) {
   return { headers, defaultHeaders: headers, title: 'devtwin GraphiQL (dev admin token)' }
 }
 
-/** Serves the API on one port: queries and mutations over HTTP, subscriptions over graphql-ws. */
+/**
+ * Serves the API on one port: queries and mutations over HTTP, subscriptions over graphql-ws,
+ * and the process's probes (/metrics, /healthz, /readyz) when they share this port.
+ */
 export async function listenApi(
   api: Api,
   jwtSecret: string,
   port: number,
   host = '127.0.0.1',
+  probes?: ProbeHandler,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer(api)
+  const server = createServer((req, res) => {
+    if (!probes?.(req, res)) void api(req, res)
+  })
   const wss = new WebSocketServer({ server, path: api.graphqlEndpoint })
   type Enveloped = ReturnType<Api['getEnveloped']>
   const ws = useServer(

@@ -1,8 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import mqtt, { type IClientOptions } from 'mqtt'
+import { Registry } from 'prom-client'
 import type { Db } from '../db/client.ts'
 import { retryTransient } from '../db/retry.ts'
 import type { Logger } from '../log.ts'
+import { fleetLagGauges } from '../metrics/fleet-lag.ts'
+import { ingestMetrics } from '../metrics/ingest.ts'
 import type { Topics } from '../topics.ts'
 import type { LiveEvent } from '../twins/live.ts'
 import type { TwinClient } from '../workflows/client.ts'
@@ -42,6 +45,8 @@ export interface IngestOptions {
   log: Logger
   /** Logs the counters this often (for benchmarks and dashboards); 0 = never. */
   statsEveryMs?: number
+  /** Where ingest's metrics and the fleet's lag gauges are registered (the process's /metrics). */
+  registry?: Registry
 }
 
 export interface IngestStats {
@@ -60,6 +65,8 @@ export interface IngestStats {
 
 export interface Ingest {
   stats: IngestStats
+  /** Ready: ingest's MQTT session is connected. */
+  check(): Promise<void>
   /** Flushes what was received, then disconnects. */
   stop(): Promise<void>
   /** Drops the connection at once, as a crash would: unflushed messages stay unacknowledged. */
@@ -87,6 +94,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     failedSignals: 0,
     flushes: 0,
   }
+  const registry = opts.registry ?? new Registry()
+  const metrics = ingestMetrics(registry)
+  fleetLagGauges(registry, opts.db)
   const batcher = new Batcher()
   const directory = new DeviceDirectory(opts.db, opts.autoProvision)
   const limiter = new RateLimiter(opts.rateLimit.perSecond, opts.rateLimit.burst)
@@ -108,6 +118,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const reject = (letter: DeadLetter, ack: () => void) => {
     const reason = letter.reason as keyof IngestStats['rejected']
     stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1
+    metrics.rejected.inc({ reason })
     // A flood is counted and kept, but one log line per message would be a flood of its own.
     if (reason !== 'rate_limited') {
       log.warn({ reason, topic: letter.topic, detail: letter.detail }, 'message rejected')
@@ -118,8 +129,13 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
   const client = mqtt.connect(opts.mqtt.url, mqttOptions(opts.mqtt))
   client.on('error', (error) => log.error({ err: error }, 'mqtt error'))
+  // Counted as they go out: a PUBACK for a connection that closed meanwhile is never sent.
+  client.on('packetsend', (packet) => {
+    if (packet.cmd === 'puback') metrics.acknowledged.inc()
+  })
   receiveWithDeferredAcks(client, (topic, payload, puback) => {
     stats.received++
+    metrics.received.inc()
     const receivedAt = Date.now()
     const parsed = opts.topics.parse(topic)
     const deviceId = parsed?.deviceId
@@ -165,9 +181,11 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       maxInFlight: opts.maxDeliveriesInFlight ?? 200,
     },
     counts: stats,
+    deliveries: metrics.deliveries,
   })
 
   const flush = async (drained: Received[]) => {
+    const timer = metrics.flushSeconds.startTimer()
     const refusals = await retry('check devices', () =>
       directory.check([...new Set(drained.map((r) => r.message.deviceId))]),
     )
@@ -180,17 +198,23 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     refused = []
     const outcome = await storeFlush(opts.db, accepted, letters, retry, (id) => directory.model(id))
     stats.readingsStored += outcome.readings
+    metrics.readings.inc(outcome.readings)
     stats.rejected.storage_refused =
       (stats.rejected.storage_refused ?? 0) + outcome.refusedByDatabase
+    if (outcome.refusedByDatabase > 0) {
+      metrics.rejected.inc({ reason: 'storage_refused' }, outcome.refusedByDatabase)
+    }
     // Committed: acknowledged now, whatever Temporal is doing.
     for (const batch of outcome.stored) {
       for (const r of batch.received) r.puback()
       stats.accepted += batch.received.length
+      metrics.stored.inc(batch.received.length)
     }
     for (const { ack } of outcome.kept) ack()
     for (const { letter, reason } of outcome.lost) {
       // Not even the dead letter could be written: said loudly, counted, and let go.
       stats.lost++
+      metrics.lost.inc()
       const { payload, ...described } = letter.letter
       log.error({ ...described, bytes: payload.byteLength, reason }, 'dead letter lost')
       letter.ack()
@@ -210,6 +234,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     }
     if (outcome.inbox.length > 0) nudger.wake()
     stats.flushes++
+    timer()
   }
   /** A message of a device that may not send: kept as a dead letter, byte for byte. */
   const refuse = (r: Received, refusal: Refusal) => {
@@ -249,6 +274,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     : undefined
   return {
     stats,
+    async check() {
+      if (!client.connected) throw new Error('ingest is not connected to the MQTT broker')
+    },
     async stop() {
       clearInterval(reporter)
       stopping = true

@@ -1,4 +1,5 @@
 import pMap from 'p-map'
+import type { Counter } from 'prom-client'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
 import type { TwinClient } from '../workflows/client.ts'
@@ -26,8 +27,9 @@ export function startNudger(opts: {
   log: Logger
   nudge: Omit<NudgeOptions, 'now'>
   everyMs?: number
-  /** Where deliveries are counted (ingest's stats). */
+  /** Where deliveries are counted (ingest's stats), and the same by outcome for /metrics. */
   counts: DeliveryCounts
+  deliveries: Counter<'outcome'>
 }) {
   const stats = opts.counts
   let stopped = false
@@ -51,10 +53,16 @@ export function startNudger(opts: {
       claimed,
       async ({ deviceId, delivery }) => {
         try {
-          if ((await opts.twins.deliver(deviceId, delivery)) === 'ended') ended.push(deviceId)
-          else stats.signals++
+          if ((await opts.twins.deliver(deviceId, delivery)) === 'ended') {
+            ended.push(deviceId)
+            opts.deliveries.inc({ outcome: 'ended' })
+          } else {
+            stats.signals++
+            opts.deliveries.inc({ outcome: 'accepted' })
+          }
         } catch (error) {
           stats.failedSignals++
+          opts.deliveries.inc({ outcome: 'failed' })
           firstError ??= error
         }
       },

@@ -49,6 +49,8 @@ export async function startTestStack(
     DEVTWIN_RENUDGE_MS: '2000',
     DEVTWIN_JWT_SECRET: JWT_SECRET,
     PORT: String(await freePort()),
+    // Probes on a port of their own: ingest's and the worker's defaults would clash across files.
+    DEVTWIN_METRICS_PORT: String(await freePort()),
     ...(mode === 'services'
       ? { MQTT_URL: SERVICES.mqttUrl, DATABASE_URL: database?.url ?? '' }
       : {

@@ -7,6 +7,7 @@ import { deviceCommands } from './commands.ts'
 import { findModel } from './device-models.ts'
 import type { DeviceParent } from './device-row.ts'
 import { history } from './history.ts'
+import { telemetryStats } from './telemetry-stats.ts'
 import { type TwinView, twinView } from './twin.ts'
 
 export const MAX_READINGS = 10_000
@@ -15,6 +16,7 @@ export const Device = {
   history,
   alerts: deviceAlerts,
   commands: deviceCommands,
+  telemetryStats,
   model: (device: DeviceParent, _: unknown, ctx: ApiContext) =>
     device.modelId ? findModel(ctx, device.modelId) : null,
 

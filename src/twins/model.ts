@@ -41,6 +41,30 @@ const ruleSchema = z.object({
   withinSeconds: seconds,
 })
 
+/**
+ * "The `windowSeconds` `fn` of `sensor` above `above` (or below `below`)" raises an alert, which
+ * clears once the statistic is back past the bound by `hysteresis` (see aggregates.ts).
+ */
+const aggregateRuleSchema = z
+  .object({
+    sensor: name,
+    fn: z.enum(['AVG', 'MIN', 'MAX']),
+    windowSeconds: seconds.max(86_400, 'windowSeconds is at most 86400 (a day)'),
+    above: z.number().nullish(),
+    below: z.number().nullish(),
+    hysteresis: z.number().min(0, 'hysteresis cannot be negative').nullish(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.above == null && r.below == null)
+      ctx.addIssue({ code: 'custom', message: 'give above, below or both', path: ['above'] })
+    if (r.above != null && r.below != null && r.below >= r.above)
+      ctx.addIssue({
+        code: 'custom',
+        message: `below ${r.below} must be less than above ${r.above}`,
+        path: ['below'],
+      })
+  })
+
 export const deviceModelSchema = z
   .object({
     id: z
@@ -52,10 +76,27 @@ export const deviceModelSchema = z
       .array(ruleSchema)
       .nullish()
       .transform((r) => r ?? []),
+    aggregates: z
+      .array(aggregateRuleSchema)
+      .max(50)
+      .nullish()
+      .transform((r) => r ?? []),
     silentAfterSeconds: seconds.nullish().transform((s) => s ?? 300),
     freshnessSeconds: seconds.nullish().transform((s) => s ?? 120),
   })
   .superRefine((m, ctx) => {
+    const kinds = new Map(m.sensors.map((s) => [s.name, s.kind]))
+    m.aggregates.forEach((r, i) => {
+      const kind = kinds.get(r.sensor)
+      if (kind !== 'NUMBER')
+        ctx.addIssue({
+          code: 'custom',
+          message: kind
+            ? `"${r.sensor}" is a ${kind} sensor; aggregate rules need a NUMBER sensor`
+            : `"${r.sensor}" is not a sensor of this model`,
+          path: ['aggregates', i, 'sensor'],
+        })
+    })
     const names = new Set<string>()
     m.sensors.forEach((s, i) => {
       if (names.has(s.name))
@@ -84,7 +125,10 @@ export const deviceModelSchema = z
     })
   })
 
-export type DeviceModel = z.output<typeof deviceModelSchema>
+type ParsedModel = z.output<typeof deviceModelSchema>
+export type AggregateRule = ParsedModel['aggregates'][number]
+/** A model as parsed now, or as stored before aggregate rules existed (without them). */
+export type DeviceModel = Omit<ParsedModel, 'aggregates'> & { aggregates?: AggregateRule[] }
 export type SensorSpec = DeviceModel['sensors'][number]
 export type FlappingSpec = NonNullable<SensorSpec['flapping']>
 export type ConsistencyRule = DeviceModel['rules'][number]

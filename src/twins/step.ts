@@ -42,6 +42,7 @@ export function step(
     healthReason: judged.reason,
     sensorHealth: judged.sensors,
     tracks: judged.tracks,
+    aggregates: judged.aggregates,
   }
   const moved = { ...after, version: before.version + 1 }
   const change = describeChange(before, moved, wallNow)

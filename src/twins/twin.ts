@@ -1,3 +1,4 @@
+import { type AggregateWindows, feedAggregates } from './aggregates.ts'
 import type { TwinBatch } from './batch.ts'
 import { applyAck, type Command } from './commands.ts'
 import type { DesiredDocument } from './desired.ts'
@@ -45,6 +46,8 @@ export interface TwinState {
   sensorHealth: Record<string, HealthReport>
   /** What the health detectors remember of each sensor between batches. */
   tracks: Record<string, SensorTrack>
+  /** What the model's aggregate rules remember of their sensors (see aggregates.ts). */
+  aggregates: AggregateWindows
   desired: DesiredDocument | null
   /** Open commands and the newest finished ones (see commands.ts). */
   commands: Command[]
@@ -75,6 +78,7 @@ export function newTwin(deviceId: string): TwinState {
     healthReason: 'never seen',
     sensorHealth: {},
     tracks: {},
+    aggregates: {},
     desired: null,
     commands: [],
     reservation: null,
@@ -84,12 +88,15 @@ export function newTwin(deviceId: string): TwinState {
 }
 
 /**
- * The twin as written to Postgres and announced to subscribers: without its re-delivery keys,
- * which only the workflow needs. At 1,024 keys they are 20 of a long-lived twin's 22 KB, and
- * each batch writes the twin three times (snapshot, change-log entry, announcement).
+ * The twin as written to Postgres and announced to subscribers: without its re-delivery keys
+ * and aggregate windows, which only the workflow needs. At 1,024 keys they are 20 of a
+ * long-lived twin's 22 KB, a window up to 4 KB, and each batch writes the twin three times
+ * (snapshot, change-log entry, announcement). A twin restarted from its snapshot (terminated,
+ * not continued as new) fills its windows again from the readings that follow.
  */
 export function publishedTwin(twin: TwinState): TwinState {
-  return twin.recentKeys.length === 0 ? twin : { ...twin, recentKeys: [] }
+  const bare = twin.recentKeys.length === 0 && Object.keys(twin.aggregates).length === 0
+  return bare ? twin : { ...twin, recentKeys: [], aggregates: {} }
 }
 
 /**
@@ -112,6 +119,7 @@ export function applyBatch(
 ): TwinState {
   const sensors = { ...twin.sensors }
   let tracks = twin.tracks
+  let aggregates = twin.aggregates
   let clock = twin.clock
   const seen = new Set(twin.recentKeys)
   const recentKeys = [...twin.recentKeys]
@@ -134,6 +142,7 @@ export function applyBatch(
       if (next === current) continue
       if (current === undefined || current.value !== value) {
         tracks = recordChange(tracks, name, reading.time, value, model)
+        aggregates = feedAggregates(aggregates, name, reading.time, value, model)
       }
       sensors[name] = next
     }
@@ -151,6 +160,7 @@ export function applyBatch(
     recentKeys: recentKeys.slice(-RECENT_KEYS_LIMIT),
     clock,
     tracks,
+    aggregates,
     commands,
     appliedMessages: twin.appliedMessages + batch.messages,
   }

@@ -10,6 +10,11 @@ export async function findModel(ctx: ApiContext, id: string): Promise<DeviceMode
   return row?.spec ?? null
 }
 
+export const deviceModelFields = {
+  /** Models stored before aggregate rules existed have none. */
+  aggregates: (model: DeviceModel) => model.aggregates ?? [],
+}
+
 export const deviceModelQueries = {
   deviceModel: (_: unknown, args: { id: string }, ctx: ApiContext) => findModel(ctx, args.id),
 

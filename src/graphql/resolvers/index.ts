@@ -3,7 +3,7 @@ import { Alert, alertMutations, alertQueries, alertSubscription } from './alerts
 import { commandFields, commandMutations, commandQueries, commandSubscription } from './commands.ts'
 import { desiredMutations } from './desired.ts'
 import { Device } from './device.ts'
-import { deviceModelMutations, deviceModelQueries } from './device-models.ts'
+import { deviceModelFields, deviceModelMutations, deviceModelQueries } from './device-models.ts'
 import { Query } from './query.ts'
 import { registryMutations } from './registry.ts'
 import { RejectedMessage, rejectedMessageQueries } from './rejected-messages.ts'
@@ -33,6 +33,7 @@ export const resolvers = {
   Alert,
   Command: commandFields,
   Device,
+  DeviceModel: deviceModelFields,
   RejectedMessage,
   Twin,
   TwinEvent,

@@ -1,3 +1,4 @@
+import { type AggregateWindows, judgeAggregates } from '../aggregates.ts'
 import type { DeviceModel } from '../model.ts'
 import type { SensorState } from '../twin.ts'
 import { flapping } from './flapping.ts'
@@ -14,6 +15,8 @@ import { outOfRange, silentSensor, stuck } from './value-checks.ts'
 export interface HealthInput {
   sensors: Record<string, SensorState>
   tracks: Record<string, SensorTrack>
+  /** Absent in twins from before aggregate rules. */
+  aggregates?: AggregateWindows
   lastSeenAt: number | null
 }
 
@@ -22,6 +25,7 @@ export interface HealthVerdict {
   reason: string | null
   sensors: Record<string, HealthReport>
   tracks: Record<string, SensorTrack>
+  aggregates: AggregateWindows
   /** Earliest wall time at which a health can change with no new message; null if none. */
   nextCheckAt: number | null
 }
@@ -41,6 +45,7 @@ export function evaluateHealth(
   const sensors: Record<string, HealthReport> = {}
   const deadlines: number[] = []
   const declared = model?.sensors ?? []
+  const aggregates = judgeAggregates(input.aggregates ?? {}, input.sensors, model)
   for (const name of new Set([...Object.keys(input.sensors), ...declared.map((s) => s.name)])) {
     const spec = declared.find((s) => s.name === name)
     const sensor = input.sensors[name]
@@ -65,6 +70,7 @@ export function evaluateHealth(
       report = worse(report, { health: 'INCONSISTENT', reason: track.inconsistent })
     report = worse(report, stuck(spec, sensor))
     report = worse(report, outOfRange(spec, sensor.value))
+    report = worse(report, aggregates.reports[name] ?? OK)
     const silent = silentSensor(spec, sensor, clock.wallNow)
     report = worse(report, silent.report)
     if (silent.silentAt !== null) deadlines.push(silent.silentAt)
@@ -76,6 +82,7 @@ export function evaluateHealth(
     ...twin,
     sensors,
     tracks,
+    aggregates: aggregates.windows,
     nextCheckAt: deadlines.length > 0 ? Math.min(...deadlines) : null,
   }
 }

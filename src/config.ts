@@ -1,10 +1,26 @@
 import { z } from 'zod'
+import { parseDuration } from './duration.ts'
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
 const port = z.coerce.number().int().min(0).max(65535)
+
+/** A duration with its unit ("30d", "12h", "90m"), at least `min` ms, as milliseconds. */
+const duration = (min: number, minText: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text)
+    if (ms === null || ms < min) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is not a duration of at least ${minText} (write e.g. 30d, 12h, 90m)`,
+      })
+      return z.NEVER
+    }
+    return ms
+  })
+const retention = duration(60_000, '1m').optional()
 
 /** Every setting, from the environment (contract §4). Unset means "embedded" where it can. */
 const schema = z.object({
@@ -89,6 +105,15 @@ const schema = z.object({
   DEVTWIN_STATS_MS: z.coerce.number().int().min(0).default(0),
   /** Stable MQTT client id of ingest's persistent session; one per ingest process. */
   DEVTWIN_INGEST_CLIENT_ID: z.string().default('devtwin-ingest'),
+  /**
+   * How long old rows are kept (unset: for ever); a Temporal Schedule deletes older ones every
+   * DEVTWIN_RETENTION_INTERVAL (see src/workflows/retention-schedule.ts).
+   */
+  DEVTWIN_RETENTION_TELEMETRY: retention,
+  DEVTWIN_RETENTION_TWIN_EVENTS: retention,
+  DEVTWIN_RETENTION_REJECTED_MESSAGES: retention,
+  DEVTWIN_RETENTION_COMMAND_EVENTS: retention,
+  DEVTWIN_RETENTION_INTERVAL: duration(1000, '1s').default(3_600_000),
   /** The GraphQL API's port; unset: 4000, or the next free port after it. */
   PORT: port.optional(),
   /**

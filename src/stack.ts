@@ -24,6 +24,7 @@ import { findDeviceCredentials } from './registry/device-credentials.ts'
 import { Topics } from './topics.ts'
 import { startWorker, temporalSdkMetrics } from './worker.ts'
 import { TwinClient } from './workflows/client.ts'
+import { ensureRetentionSchedule, retentionPolicy } from './workflows/retention-schedule.ts'
 
 export const ROLES = ['ingest', 'worker', 'api'] as const
 export type Role = (typeof ROLES)[number]
@@ -170,6 +171,12 @@ export async function startStack({
       return client
     }
 
+    const connectTemporal = async () => {
+      const connection = await Connection.connect({ address: temporalAddress })
+      stops.push(() => connection.close())
+      return connection
+    }
+
     if (roles.includes('worker')) {
       const mqttClient = await serviceMqtt('worker')
       const worker = await step(
@@ -191,11 +198,20 @@ export async function startStack({
       )
       stops.push(worker.stop)
       checks.push({ name: 'temporal (worker)', check: worker.check })
+      // Every worker makes the retention Schedule match its settings: the last one started wins.
+      const client = new Client({
+        connection: await connectTemporal(),
+        namespace: config.TEMPORAL_NAMESPACE,
+      })
+      await ensureRetentionSchedule(client, {
+        taskQueue: config.DEVTWIN_TASK_QUEUE,
+        policy: retentionPolicy(config),
+        everyMs: config.DEVTWIN_RETENTION_INTERVAL,
+      })
     }
 
     const twinClient = async (name: string) => {
-      const connection = await Connection.connect({ address: temporalAddress })
-      stops.push(() => connection.close())
+      const connection = await connectTemporal()
       checks.push({
         name: `temporal (${name})`,
         check: async () => {

@@ -6,6 +6,7 @@ import { loadDevice } from './load-device.ts'
 import { persistTwin } from './persist-twin.ts'
 import { publishCommand } from './publish-command.ts'
 import { publishDesired } from './publish-desired.ts'
+import { purgeOldRows } from './purge-old-rows.ts'
 import { readInbox } from './read-inbox.ts'
 import { storeRecords } from './store-records.ts'
 
@@ -22,6 +23,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   persistTwin: persistTwin(deps),
   publishDesired: publishDesired(deps),
   publishCommand: publishCommand(deps),
+  purgeOldRows: purgeOldRows(deps),
   readInbox: readInbox(deps),
   storeRecords: storeRecords(deps),
 })

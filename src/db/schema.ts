@@ -119,7 +119,11 @@ export const twinEvents = pgTable(
     changes: jsonb('changes').$type<TwinChange['changes']>().notNull(),
     twin: jsonb('twin').$type<TwinState>().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.deviceId, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.deviceId, t.version] }),
+    // Retention finds old versions by time: a BRIN index is a few pages and costs writes nothing.
+    index('twin_events_at_brin_idx').using('brin', t.at),
+  ],
 )
 
 /** Alerts: raised when a sensor or the device leaves OK, cleared when it returns. */
@@ -177,6 +181,9 @@ export const telemetry = pgTable(
   },
   (t) => [
     index('telemetry_device_sensor_time_idx').on(t.deviceId, t.sensor, t.time.desc()),
+    // Retention finds old readings by time alone. Rows arrive in about time order, which is
+    // what BRIN summarises well; a b-tree would cost every insert on the busiest table.
+    index('telemetry_time_brin_idx').using('brin', t.time),
     // A re-delivered message (same seq and device time) is stored once.
     uniqueIndex('telemetry_redelivery_idx')
       .on(t.deviceId, t.sensor, t.seq, t.deviceTime)

@@ -23,7 +23,8 @@ export const COMMAND_STATUSES = [
 export type CommandStatus = (typeof COMMAND_STATUSES)[number]
 
 /** Every other status is terminal: a command in one of these is still under way. */
-const OPEN = new Set<CommandStatus>(['PENDING', 'SENT', 'ACCEPTED'])
+export const OPEN_COMMAND_STATUSES: readonly CommandStatus[] = ['PENDING', 'SENT', 'ACCEPTED']
+const OPEN = new Set<CommandStatus>(OPEN_COMMAND_STATUSES)
 export const isTerminal = (status: CommandStatus) => !OPEN.has(status)
 
 /** The commands still under way (the twin's `pendingCommands`). */

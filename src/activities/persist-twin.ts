@@ -73,14 +73,14 @@ async function write(
             .onConflictDoNothing()
             .returning({ version: twinEvents.version })
     if (twin.inboxSeq > 0) await markApplied(tx, twin.deviceId, twin.inboxSeq)
-    const statuses = await storeCommands(tx, records.commands)
+    const commands = await storeCommands(tx, records.commands)
     await storeReservations(tx, records.reservations)
-    return { versions, statuses, alertRows: await storeAlerts(tx, alerts) }
+    return { versions, commands, alertRows: await storeAlerts(tx, alerts) }
   })
   // Counted once committed, and only what this write added: a retried write counts nothing twice.
-  const { versions, statuses, alertRows } = written
+  const { versions, commands, alertRows } = written
   deps.metrics.updates.inc(versions.length)
-  countCommandOutcomes(deps.metrics, statuses)
+  countCommandOutcomes(deps.metrics, commands.added)
   countAlerts(deps.metrics, alertRows)
   // Announced without waiting: the twin's workflow task is held open until this activity
   // returns, and mqtt.js holds a publish while the broker is away. One client sends them in call
@@ -92,7 +92,7 @@ async function write(
   }
   publish(deps.topics.twinEvents(twin.deviceId), changes)
   publish(deps.topics.alerts(twin.deviceId), alertRows)
-  publish(deps.topics.commandUpdates(twin.deviceId), records.commands)
+  publish(deps.topics.commandUpdates(twin.deviceId), commands.fed)
 }
 
 /**

@@ -1,4 +1,5 @@
 import { and, eq, isNull, ne } from 'drizzle-orm'
+import { lockChangeFeed, nextSeq } from '../db/change-feed.ts'
 import type { Db } from '../db/client.ts'
 import { alerts } from '../db/schema.ts'
 import type { AlertChange } from '../twins/alerts.ts'
@@ -7,17 +8,19 @@ export type AlertRow = typeof alerts.$inferSelect
 
 /**
  * Clears the active alerts a change ends and raises the one it starts. Returns the rows that
- * changed, for the `alerts` subscription. Safe to repeat: an active alert is raised once.
+ * changed, for the `alerts` subscription, each with its new place in the change feed. Safe to
+ * repeat: an active alert is raised once.
  */
 export async function storeAlerts(db: Db, changes: readonly AlertChange[]): Promise<AlertRow[]> {
   const touched: AlertRow[] = []
+  if (changes.length > 0) await lockChangeFeed(db)
   for (const change of changes) {
     const sensor = change.sensor ?? ''
     const at = new Date(change.at)
     touched.push(
       ...(await db
         .update(alerts)
-        .set({ clearedAt: at })
+        .set({ clearedAt: at, changeSeq: nextSeq('alerts', 'change_seq') })
         .where(
           and(
             eq(alerts.deviceId, change.deviceId),

@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm'
+import { inArray, sql } from 'drizzle-orm'
+import { lockChangeFeed } from '../db/change-feed.ts'
 import type { Db } from '../db/client.ts'
 import { commandEvents, commands, reservations } from '../db/schema.ts'
 import type { Command, CommandStatus } from '../twins/commands.ts'
@@ -15,14 +16,21 @@ function newestOf<T extends { id: string; revision: number }>(items: readonly T[
   return [...newest.values()]
 }
 
+/** A command snapshot with the change-feed position of each of its status changes. */
+export type FedCommand = Command & { feedSeqs: number[] }
+
 /**
  * Writes command snapshots: each command's row at its newest revision (never replacing a newer
  * one: the twin's update handler and its write loop may both write a command) and its trail of
- * status changes. Safe to repeat. Returns the statuses newly added to trails, each once however
- * often it is written, for the outcome metrics.
+ * status changes. Safe to repeat. Returns the snapshots, each with where its status changes stand
+ * in the change feed (for `commandUpdated`), and the statuses newly added to trails, each once
+ * however often it is written (for the outcome metrics).
  */
-export async function storeCommands(db: Db, changed: readonly Command[]): Promise<CommandStatus[]> {
-  if (changed.length === 0) return []
+export async function storeCommands(
+  db: Db,
+  changed: readonly Command[],
+): Promise<{ fed: FedCommand[]; added: CommandStatus[] }> {
+  if (changed.length === 0) return { fed: [], added: [] }
   const newest = newestOf(changed)
   const rows = newest.map((c) => ({
     id: c.id,
@@ -58,6 +66,7 @@ export async function storeCommands(db: Db, changed: readonly Command[]): Promis
       },
       setWhere: sql`${commands.revision} < excluded.revision`,
     })
+  await lockChangeFeed(db)
   const added = await db
     .insert(commandEvents)
     .values(
@@ -67,7 +76,21 @@ export async function storeCommands(db: Db, changed: readonly Command[]): Promis
     )
     .onConflictDoNothing()
     .returning({ status: commandEvents.status })
-  return added.map((e) => e.status)
+  const stored = await db
+    .select({ id: commandEvents.commandId, seq: commandEvents.seq, feedSeq: commandEvents.feedSeq })
+    .from(commandEvents)
+    .where(
+      inArray(
+        commandEvents.commandId,
+        newest.map((c) => c.id),
+      ),
+    )
+  const feedSeqs = new Map(stored.map((e) => [`${e.id}/${e.seq}`, e.feedSeq]))
+  const fed = changed.map((c) => ({
+    ...c,
+    feedSeqs: c.events.map((_, seq) => feedSeqs.get(`${c.id}/${seq}`) ?? 0),
+  }))
+  return { fed, added: added.map((e) => e.status) }
 }
 
 /** Writes reservation snapshots, each at its newest revision. Safe to repeat. */

@@ -19,11 +19,11 @@ export const storeRecords =
   (deps: { db: Db; metrics: TwinMetrics }) =>
   async (records: TwinRecords): Promise<void> => {
     await writeOrNormalise(records, async (written) => {
-      const statuses = await deps.db.transaction(async (tx) => {
+      const { added } = await deps.db.transaction(async (tx) => {
         await storeReservations(tx, written.reservations)
         return storeCommands(tx, written.commands)
       })
       // A command can end here, before its twin writes: cancelled while still pending.
-      countCommandOutcomes(deps.metrics, statuses)
+      countCommandOutcomes(deps.metrics, added)
     })
   }

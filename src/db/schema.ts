@@ -140,6 +140,11 @@ export const alerts = pgTable(
     clearedAt: ms('cleared_at'),
     acknowledgedAt: ms('acknowledged_at'),
     acknowledgedBy: text('acknowledged_by'),
+    /**
+     * Position of the alert's newest change (raised, cleared, acknowledged) in the alerts' change
+     * feed: taken in commit order (src/db/change-feed.ts), so `alerts(after:)` resumes exactly.
+     */
+    changeSeq: bigserial('change_seq', { mode: 'number' }).notNull(),
   },
   (t) => [
     // Never two active alerts of one kind for one subject, however often a write is retried.
@@ -147,6 +152,7 @@ export const alerts = pgTable(
       .on(t.deviceId, t.sensor, t.kind)
       .where(sql`${t.clearedAt} is null`),
     index('alerts_raised_idx').on(t.raisedAt.desc()),
+    uniqueIndex('alerts_change_seq_idx').on(t.changeSeq),
   ],
 )
 
@@ -232,8 +238,16 @@ export const commandEvents = pgTable(
     attempt: integer('attempt').notNull(),
     at: ms('at').notNull(),
     error: text('error'),
+    /**
+     * Position of this status change in the change feed of every command: taken in commit order
+     * (src/db/change-feed.ts), so `commandUpdated(after:)` resumes exactly.
+     */
+    feedSeq: bigserial('feed_seq', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.commandId, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.commandId, t.seq] }),
+    uniqueIndex('command_events_feed_seq_idx').on(t.feedSeq),
+  ],
 )
 
 /** Every reservation, at its newest state (see src/twins/reservations.ts). */

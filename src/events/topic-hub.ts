@@ -1,7 +1,19 @@
-import { Repeater } from 'graphql-yoga'
+import { FixedBuffer, Repeater } from 'graphql-yoga'
 import type { MqttClient } from 'mqtt'
 
 type Listener = (payload: Buffer, topic: string) => void
+
+/** A filter's listeners, and the broker's answer to subscribing it. */
+interface Filter {
+  listeners: Set<Listener>
+  subscribed: Promise<unknown>
+}
+
+/**
+ * Messages `follow` holds while its reader is busy (e.g. replaying a change log) before it
+ * refuses more: far more than one device or one subscription's filter sees meanwhile.
+ */
+const FOLLOW_BUFFER = 10_000
 
 /** Does an MQTT topic filter with `+` wildcards match a topic? */
 export function matches(filter: string, topic: string): boolean {
@@ -15,11 +27,11 @@ export function matches(filter: string, topic: string): boolean {
  * anybody listens to it, and every message is handed to the listeners of each filter it matches.
  */
 export class TopicHub {
-  #listeners = new Map<string, Set<Listener>>()
+  #filters = new Map<string, Filter>()
 
   constructor(private readonly mqtt: MqttClient) {
     mqtt.on('message', (topic, payload) => {
-      for (const [filter, listeners] of this.#listeners) {
+      for (const [filter, { listeners }] of this.#filters) {
         if (!matches(filter, topic)) continue
         for (const listener of listeners) listener(payload, topic)
       }
@@ -33,21 +45,56 @@ export class TopicHub {
 
   /** Messages on a topic filter (`+` wildcards), until the consumer stops iterating. */
   listen(filter: string): AsyncIterable<Buffer> {
+    return this.#messages(filter, () => {})
+  }
+
+  /**
+   * Like `listen`, but resolves once the broker has the subscription: every message published
+   * after that is delivered, also while the reader does something else first (it is buffered).
+   * What a resumable subscription needs before it reads what it missed.
+   */
+  async follow(filter: string): Promise<AsyncIterator<Buffer>> {
+    let subscribed = () => {}
+    const ready = new Promise<void>((resolve) => {
+      subscribed = resolve
+    })
+    const messages = this.#messages(filter, () => subscribed(), new FixedBuffer(FOLLOW_BUFFER))
+    const iterator = messages[Symbol.asyncIterator]()
+    // The first pull starts listening; it answers with the first message, or fails to subscribe.
+    const first = iterator.next()
+    await Promise.race([ready, first])
+    let pulled = false
+    return {
+      next: () => {
+        if (pulled) return iterator.next()
+        pulled = true
+        return first
+      },
+      return: () => iterator.return(),
+    }
+  }
+
+  #messages(filter: string, onSubscribed: () => void, buffer?: FixedBuffer): Repeater<Buffer> {
     return new Repeater<Buffer>(async (push, stop) => {
       const listener: Listener = (payload) => void push(payload)
-      let listeners = this.#listeners.get(filter)
-      if (!listeners) {
-        listeners = new Set()
-        this.#listeners.set(filter, listeners)
-        await this.mqtt.subscribeAsync(filter, { qos: 0 })
+      let entry = this.#filters.get(filter)
+      if (!entry) {
+        entry = { listeners: new Set(), subscribed: this.mqtt.subscribeAsync(filter, { qos: 0 }) }
+        this.#filters.set(filter, entry)
       }
-      listeners.add(listener)
-      await stop
-      listeners.delete(listener)
-      if (listeners.size === 0 && this.#listeners.get(filter) === listeners) {
-        this.#listeners.delete(filter)
-        await this.mqtt.unsubscribeAsync(filter)
+      entry.listeners.add(listener)
+      try {
+        await entry.subscribed
+        onSubscribed()
+        await stop
+      } finally {
+        entry.listeners.delete(listener)
+        if (entry.listeners.size === 0 && this.#filters.get(filter) === entry) {
+          this.#filters.delete(filter)
+          // A client already ended (the api stopping) has no subscription left to drop.
+          await this.mqtt.unsubscribeAsync(filter).catch(() => {})
+        }
       }
-    })
+    }, buffer)
   }
 }

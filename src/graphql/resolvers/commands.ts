@@ -1,6 +1,8 @@
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, lte, max } from 'drizzle-orm'
 import { filter, map, pipe } from 'graphql-yoga'
+import type { FedCommand } from '../../activities/store-commands.ts'
 import { commandEvents, commands } from '../../db/schema.ts'
+import { newChanges, replayThenLive } from '../../events/resume.ts'
 import {
   type Command,
   type CommandRequest,
@@ -14,12 +16,44 @@ import { requireRole } from '../roles.ts'
 import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
 import { newestFirst } from './newest-first.ts'
+import { checkReplaySize, MAX_REPLAY, parseFeedCursor } from './resume-point.ts'
 import { updateTwin } from './twin-update.ts'
 import { UUID } from './uuid.ts'
 
 type CommandRow = typeof commands.$inferSelect
+type CommandEventRow = typeof commandEvents.$inferSelect
 /** A command as Postgres stores it or as a twin holds it (times in epoch ms). */
 type CommandParent = CommandRow | Command
+/** A command with its trail of status changes, as a row with its events or as a twin holds it. */
+type Trailed = (CommandRow & { events: CommandEventRow[] }) | Command
+/** A command as `commandUpdated` sends it: at one status change, with its place in the feed. */
+type CommandUpdate = Trailed & { feedSeq: number }
+
+/**
+ * The command as it was at its `index`th status change: its trail so far, and the result only at
+ * its newest.
+ */
+function commandAt(command: Trailed, index: number, feedSeq: number): CommandUpdate {
+  const event = command.events[index]
+  if (!event || index === command.events.length - 1) return { ...command, feedSeq }
+  return {
+    ...command,
+    status: event.status,
+    attempts: event.attempt,
+    updatedAt: event.at,
+    error: event.error,
+    result: null,
+    events: command.events.slice(0, index + 1),
+    feedSeq,
+  } as CommandUpdate
+}
+
+/** Each status change a snapshot carries, as its own update (the replay's admit drops repeats). */
+async function* statusChangesOf(snapshots: AsyncIterable<FedCommand>) {
+  for await (const command of snapshots) {
+    yield* command.feedSeqs.map((feedSeq, index) => commandAt(command, index, feedSeq))
+  }
+}
 
 async function findCommand(ctx: ApiContext, id: string): Promise<CommandRow | null> {
   if (!UUID.test(id)) return null
@@ -30,6 +64,8 @@ async function findCommand(ctx: ApiContext, id: string): Promise<CommandRow | nu
 const paging = newestFirst<CommandRow>(commands.createdAt, commands.id, (c) => c.createdAt)
 
 export const commandFields = {
+  changeCursor: (command: CommandParent) =>
+    'feedSeq' in command ? String((command as CommandUpdate).feedSeq) : null,
   // A command from a twin (pendingCommands, commandUpdated) carries its trail; a row does not.
   events: (command: CommandParent, _: unknown, ctx: ApiContext) =>
     'events' in command
@@ -96,10 +132,17 @@ export const commandMutations = {
   },
 }
 
+/**
+ * Each status change of one command (id) or of the commands of one device (deviceId); with
+ * `after` (a changeCursor), first every status change since, oldest first, from the
+ * command_events log. Each status change takes a new position in one feed, in commit order, so
+ * the topic is subscribed before the log is read and a live change the read already held is
+ * dropped (`newChanges`), as is a snapshot that repeats a status: nothing missed, nothing twice.
+ */
 export const commandSubscription = {
   async subscribe(
     _: unknown,
-    args: { id?: string | null; deviceId?: string | null },
+    args: { id?: string | null; deviceId?: string | null; after?: string | null },
     ctx: ApiContext,
   ) {
     let deviceId = args.deviceId ?? '+'
@@ -108,13 +151,83 @@ export const commandSubscription = {
       if (!row) throw apiError('COMMAND_NOT_FOUND', `no command "${args.id}"`)
       deviceId = row.deviceId
     }
-    return pipe(
-      ctx.hub.listen(ctx.topics.commandUpdates(deviceId)),
-      map((payload) => JSON.parse(payload.toString('utf8')) as Command),
-      filter(
-        (c) => (!args.id || c.id === args.id) && (!args.deviceId || c.deviceId === args.deviceId),
+    const after =
+      args.after == null ? null : parseFeedCursor(args.after, await newest(ctx), 'command')
+    const followed = await ctx.hub.follow(ctx.topics.commandUpdates(deviceId))
+    const replayed = after === null ? [] : await statusChangesAfter(ctx, after, args)
+    try {
+      checkReplaySize(
+        replayed.length,
+        'command status changes',
+        'read the commands with device(id) { commands } or command(id), then subscribe without after',
+      )
+    } catch (error) {
+      await followed.return?.()
+      throw error
+    }
+    // A snapshot may hold several status changes (they can happen within one step of the twin).
+    const live = statusChangesOf(
+      pipe(
+        { [Symbol.asyncIterator]: () => followed },
+        map((payload) => JSON.parse(payload.toString('utf8')) as FedCommand),
+        filter(
+          (c) => (!args.id || c.id === args.id) && (!args.deviceId || c.deviceId === args.deviceId),
+        ),
       ),
     )
+    const admit = newChanges<CommandUpdate>(
+      after ?? 0,
+      (c) => c.id,
+      (c) => c.feedSeq,
+    )
+    return replayThenLive<CommandUpdate>(replayed, live, admit, followed)
   },
-  resolve: (command: Command) => command,
+  resolve: (command: CommandUpdate) => command,
+}
+
+/** The command feed's newest position (0 before the first command). */
+async function newest(ctx: ApiContext): Promise<number> {
+  const [row] = await ctx.db.select({ seq: max(commandEvents.feedSeq) }).from(commandEvents)
+  return row?.seq ?? 0
+}
+
+/**
+ * Status changes after a feed position, oldest first (one more than a replay sends), each as
+ * its command then was.
+ */
+async function statusChangesAfter(
+  ctx: ApiContext,
+  after: number,
+  args: { id?: string | null; deviceId?: string | null },
+): Promise<CommandUpdate[]> {
+  const changes = await ctx.db
+    .select({ command: commands, event: commandEvents })
+    .from(commandEvents)
+    .innerJoin(commands, eq(commands.id, commandEvents.commandId))
+    .where(
+      and(
+        gt(commandEvents.feedSeq, after),
+        args.id ? eq(commands.id, args.id) : undefined,
+        args.deviceId ? eq(commands.deviceId, args.deviceId) : undefined,
+      ),
+    )
+    .orderBy(asc(commandEvents.feedSeq))
+    .limit(MAX_REPLAY + 1)
+  if (changes.length === 0) return []
+  // Every change up to the newest replayed one has committed (the feed is in commit order).
+  const upTo = changes[changes.length - 1]?.event.feedSeq ?? after
+  const trails = await ctx.db
+    .select()
+    .from(commandEvents)
+    .where(
+      and(
+        inArray(commandEvents.commandId, [...new Set(changes.map((c) => c.command.id))]),
+        lte(commandEvents.feedSeq, upTo),
+      ),
+    )
+    .orderBy(asc(commandEvents.seq))
+  return changes.map(({ command, event }) => {
+    const trail = trails.filter((e) => e.commandId === command.id)
+    return commandAt({ ...command, events: trail }, event.seq, event.feedSeq)
+  })
 }

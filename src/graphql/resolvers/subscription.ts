@@ -1,11 +1,13 @@
-import { eq } from 'drizzle-orm'
+import { and, asc, eq, gt, max } from 'drizzle-orm'
 import { filter, map, pipe, Repeater } from 'graphql-yoga'
-import { devices } from '../../db/schema.ts'
+import { devices, twinEvents } from '../../db/schema.ts'
+import { inVersionOrder, replayThenLive } from '../../events/resume.ts'
 import { decodeParsed } from '../../ingest/decode.ts'
 import type { TwinChange } from '../../twins/change.ts'
 import type { LiveEvent } from '../../twins/live.ts'
 import type { ApiContext } from '../context.ts'
 import { selectDevices } from './device-row.ts'
+import { checkReplaySize, checkSinceVersion, MAX_REPLAY } from './resume-point.ts'
 import { type TwinView, twinView } from './twin.ts'
 
 /** A live reported change as `twinChanged` delivers it. */
@@ -21,38 +23,99 @@ interface LiveTwinEvent {
 
 /**
  * A twin's new versions (from its workflow) and its live reported changes (from ingest), as they
- * come. A live event shows the twin as apps read it then: the live row, which ingest committed
- * before it announced the change, over the workflow's latest snapshot.
+ * come; with `since`, first every version after it from the change log. A live event shows the
+ * twin as apps read it then: the live row, which ingest committed before it announced the
+ * change, over the workflow's latest snapshot.
+ *
+ * Hand-over: the versions topic is subscribed before the log is read, a version event that the
+ * log already held is dropped, and a version that skips one has the missing ones read from the
+ * log first (`inVersionOrder`): every version once, in order. The twin's workflow writes a
+ * version to the log before it announces it.
  */
-async function* twinChanges(
-  ctx: ApiContext,
-  deviceId: string,
-): AsyncGenerator<TwinChange | LiveTwinEvent> {
-  const versions = ctx.hub.listen(ctx.topics.twinEvents(deviceId))
+async function twinChanges(ctx: ApiContext, deviceId: string, since: number | null) {
+  if (since !== null) checkSinceVersion(deviceId, since, await newestVersion(ctx, deviceId))
+  const versions = await ctx.hub.follow(ctx.topics.twinEvents(deviceId))
+  const replayed = since === null ? [] : await versionsBetween(ctx, deviceId, since, MAX_REPLAY + 1)
+  try {
+    checkReplaySize(
+      replayed.length,
+      `versions of twin "${deviceId}"`,
+      `read them with device(id: "${deviceId}") { history }, then subscribe with the newest version as sinceVersion`,
+    )
+  } catch (error) {
+    await versions.return?.()
+    throw error
+  }
+  const announced = pipe(
+    iterable(versions),
+    map((payload) => JSON.parse(payload.toString('utf8')) as TwinChange),
+  )
   const lives = pipe(
     ctx.hub.listen(ctx.topics.liveTwin(deviceId)),
-    map((payload) => ({ liveEvent: JSON.parse(payload.toString('utf8')) as LiveEvent })),
+    map((payload) => liveTwinEvent(ctx, deviceId, payload)),
+    filter((event): event is LiveTwinEvent => event !== null),
   )
-  for await (const item of Repeater.merge([versions, lives])) {
-    if (Buffer.isBuffer(item)) {
-      yield JSON.parse(item.toString('utf8')) as TwinChange
-      continue
-    }
-    const { liveEvent } = item as { liveEvent: LiveEvent }
-    const [device] = await selectDevices(ctx.db, { where: eq(devices.id, deviceId), limit: 1 })
-    if (!device) continue
-    const twin = twinView(deviceId, device.twin, device.live)
-    yield {
-      deviceId,
-      version: twin.version,
-      at: Date.now(),
-      kind: 'live',
-      live: true,
-      changes: liveEvent.changes,
-      twin,
-    }
+  return replayThenLive<TwinChange | LiveTwinEvent>(
+    replayed,
+    Repeater.merge([announced, lives]),
+    inVersionOrder(
+      since,
+      (event) => ('live' in event ? null : event.version),
+      (from, to) => versionsBetween(ctx, deviceId, from, to - from - 1),
+    ),
+    versions,
+  )
+}
+
+/** The twin's newest version in its change log (0 before its first). */
+async function newestVersion(ctx: ApiContext, deviceId: string): Promise<number> {
+  const [row] = await ctx.db
+    .select({ version: max(twinEvents.version) })
+    .from(twinEvents)
+    .where(eq(twinEvents.deviceId, deviceId))
+  return row?.version ?? 0
+}
+
+/** Up to `limit` versions after `after`, oldest first, as the change log holds them. */
+async function versionsBetween(
+  ctx: ApiContext,
+  deviceId: string,
+  after: number,
+  limit: number,
+): Promise<TwinChange[]> {
+  const rows = await ctx.db
+    .select()
+    .from(twinEvents)
+    .where(and(eq(twinEvents.deviceId, deviceId), gt(twinEvents.version, after)))
+    .orderBy(asc(twinEvents.version))
+    .limit(limit)
+  return rows.map((row) => ({ ...row, at: row.at.getTime() }))
+}
+
+async function liveTwinEvent(
+  ctx: ApiContext,
+  deviceId: string,
+  payload: Buffer,
+): Promise<LiveTwinEvent | null> {
+  const liveEvent = JSON.parse(payload.toString('utf8')) as LiveEvent
+  const [device] = await selectDevices(ctx.db, { where: eq(devices.id, deviceId), limit: 1 })
+  if (!device) return null
+  const twin = twinView(deviceId, device.twin, device.live)
+  return {
+    deviceId,
+    version: twin.version,
+    at: Date.now(),
+    kind: 'live',
+    live: true,
+    changes: liveEvent.changes,
+    twin,
   }
 }
+
+/** An iterator the hub already started, as something to pipe. */
+const iterable = <T>(iterator: AsyncIterator<T>): AsyncIterable<T> => ({
+  [Symbol.asyncIterator]: () => iterator,
+})
 
 /** Readings as the `telemetry` subscription delivers them: one per sensor value. */
 interface ReadingEvent {
@@ -65,8 +128,11 @@ interface ReadingEvent {
 
 export const Subscription = {
   twinChanged: {
-    subscribe: (_: unknown, args: { deviceId: string }, ctx: ApiContext) =>
-      twinChanges(ctx, args.deviceId),
+    subscribe: (
+      _: unknown,
+      args: { deviceId: string; sinceVersion?: number | null },
+      ctx: ApiContext,
+    ) => twinChanges(ctx, args.deviceId, args.sinceVersion ?? null),
     resolve: (event: TwinChange | LiveTwinEvent) => event,
   },
 

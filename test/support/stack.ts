@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client, Connection } from '@temporalio/client'
@@ -6,11 +7,14 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { inject } from 'vitest'
 import { loadConfig } from '../../src/config.ts'
 import { freePort } from '../../src/embedded/ports.ts'
+import { TopicHub } from '../../src/events/topic-hub.ts'
 import { mintToken, type Role } from '../../src/graphql/auth.ts'
+import { createApi, listenApi } from '../../src/graphql/server.ts'
 import { log } from '../../src/log.ts'
 import { ROLES, type Stack, type Role as StackRole, startStack } from '../../src/stack.ts'
 import { Topics } from '../../src/topics.ts'
 import { startWorker } from '../../src/worker.ts'
+import { TwinClient } from '../../src/workflows/client.ts'
 import { type Data, request, subscribe } from './graphql.ts'
 import { createTestDatabase, SERVICES } from './services.ts'
 import { waitFor } from './wait.ts'
@@ -150,6 +154,43 @@ export async function startTestStack(
         async stop() {
           await worker.stop()
           await client.endAsync()
+        },
+      }
+    },
+
+    /**
+     * An api of the test's own on `port` (a free one when left out), for stacks started without
+     * one, so tests can kill it and start it again on the same port.
+     */
+    async startApi(port?: number) {
+      const listenOn = port ?? (await freePort())
+      const client = await mqtt.connectAsync(stack.mqttUrl, serviceCredentials)
+      const temporal = await Connection.connect({ address: stack.temporalAddress })
+      const api = createApi({
+        db: stack.database.db,
+        twins: new TwinClient(
+          new Client({ connection: temporal, namespace: config.TEMPORAL_NAMESPACE }),
+          config.DEVTWIN_TASK_QUEUE,
+        ),
+        topics: new Topics(config.DEVTWIN_TOPIC_ROOT),
+        hub: new TopicHub(client),
+        jwtSecret: JWT_SECRET,
+      })
+      const server = await listenApi(api, JWT_SECRET, listenOn)
+      const sockets = new Set<Socket>()
+      server.server.on('connection', (socket: Socket) => {
+        sockets.add(socket)
+        socket.once('close', () => sockets.delete(socket))
+      })
+      return {
+        port: listenOn,
+        graphqlUrl: `http://127.0.0.1:${listenOn}/graphql`,
+        /** Stops it as a crash would: every connection cut, no close frame, then the rest shut. */
+        async kill() {
+          for (const socket of sockets) socket.destroy()
+          await server.close()
+          await client.endAsync(true)
+          await temporal.close()
         },
       }
     },

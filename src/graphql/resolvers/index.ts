@@ -4,6 +4,7 @@ import { commandFields, commandMutations, commandQueries, commandSubscription } 
 import { desiredMutations } from './desired.ts'
 import { Device } from './device.ts'
 import { deviceModelFields, deviceModelMutations, deviceModelQueries } from './device-models.ts'
+import { fleetQueries } from './fleet.ts'
 import { Query } from './query.ts'
 import { registryMutations } from './registry.ts'
 import { RejectedMessage, rejectedMessageQueries } from './rejected-messages.ts'
@@ -16,6 +17,7 @@ export const resolvers = {
   DateTime: DateTimeResolver,
   Query: {
     ...Query,
+    ...fleetQueries,
     ...deviceModelQueries,
     ...alertQueries,
     ...commandQueries,

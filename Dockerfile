@@ -1,8 +1,16 @@
 # devtwin: one image for all three roles (ingest, worker, api).
-# TypeScript runs through tsx, so there is no build step.
+# TypeScript runs through tsx, so the only build is the dashboard's (Vite, a
+# dev dependency), done in a stage of its own; the image keeps just dist/web.
 #
 # Debian (glibc), not Alpine: @temporalio/core-bridge ships prebuilt native
 # binaries for linux-gnu only.
+FROM node:22-slim AS dashboard
+WORKDIR /app
+COPY package*.json ./
+RUN npm ci --ignore-scripts
+COPY web ./web
+RUN npm run web:build
+
 FROM node:22-slim
 
 ENV NODE_ENV=production
@@ -21,6 +29,7 @@ COPY tsconfig.json ./
 COPY drizzle ./drizzle
 COPY temporal ./temporal
 COPY src ./src
+COPY --from=dashboard /app/dist/web ./dist/web
 
 # Code stays root-owned and read-only to the process. .devtwin is only used
 # when a role runs with embedded defaults (no DATABASE_URL etc.).

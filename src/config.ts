@@ -43,6 +43,8 @@ const schema = z.object({
   /** The embedded Temporal dev server's port (its UI on this + 1000); unset: 7233 or the next free. */
   TEMPORAL_PORT: port.optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** The Temporal UI the dashboard links twins to; the embedded dev server's when unset. */
+  TEMPORAL_UI_URL: z.string().url().optional(),
   DEVTWIN_TASK_QUEUE: z.string().default('twins'),
   /** First level of device topics; another root lets deployments share one broker. */
   DEVTWIN_TOPIC_ROOT: z

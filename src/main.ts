@@ -8,6 +8,7 @@ import {
   type Stack,
   startStack,
 } from './stack.ts'
+import { ensureWebBuild } from './web/build.ts'
 
 /** How long a stopping process may take to flush and close before it exits anyway. */
 const SHUTDOWN_GRACE_MS = 15_000
@@ -29,7 +30,16 @@ async function main(): Promise<void> {
   if (which !== 'all') requireSharedServices(config, which as Role)
 
   const started = Date.now()
+  // The dashboard builds (when web/ changed) while the services start; production images hold
+  // their build already.
+  const webBuild =
+    roles.includes('api') && config.NODE_ENV !== 'production'
+      ? ensureWebBuild((line) => log.info(line)).catch((err) =>
+          log.warn({ err }, 'the dashboard did not build; the API works without it'),
+        )
+      : undefined
   const stack = await startStack({ config, roles, log, devToken: which === 'all' })
+  await webBuild
   console.log(readyLines(stack, which, config.DEVTWIN_TOPIC_ROOT, Date.now() - started).join('\n'))
 
   let stopping = false
@@ -54,6 +64,7 @@ async function main(): Promise<void> {
 /** What `npm run dev` prints when it is ready: where everything is, and what to try first. */
 function readyLines(stack: Stack, which: string, topicRoot: string, tookMs: number): string[] {
   const lines = [`devtwin ${which} ready in ${(tookMs / 1000).toFixed(1)} s`]
+  if (stack.dashboardUrl) lines.push(`  Dashboard    ${stack.dashboardUrl}`)
   if (stack.graphqlUrl) {
     const graphiql = stack.devToken
       ? 'GraphiQL in a browser, the dev token in its headers'

@@ -22,6 +22,7 @@ import { step } from './progress.ts'
 import { newSecret } from './registry/credentials.ts'
 import { findDeviceCredentials } from './registry/device-credentials.ts'
 import { Topics } from './topics.ts'
+import { dashboard } from './web/serve.ts'
 import { startWorker, temporalSdkMetrics } from './worker.ts'
 import { TwinClient } from './workflows/client.ts'
 import { ensureRetentionSchedule, retentionPolicy } from './workflows/retention-schedule.ts'
@@ -43,6 +44,7 @@ export const DEFAULT_PORTS = { mqtt: 1883, temporal: 7233, api: 4000 }
 
 export interface Stack {
   graphqlUrl: string | null
+  dashboardUrl: string | null
   mqttUrl: string
   temporalAddress: string
   temporalUiUrl: string | null
@@ -265,6 +267,7 @@ export async function startStack({
     }
 
     let graphqlUrl: string | null = null
+    let dashboardUrl: string | null = null
     if (roles.includes('api')) {
       const hub = new TopicHub(await serviceMqtt('api'))
       const api = createApi({
@@ -276,19 +279,26 @@ export async function startStack({
         devToken: devToken?.token,
         registry,
       })
+      const dashboardConfig = {
+        temporalUiUrl: config.TEMPORAL_UI_URL ?? temporalUiUrl,
+        temporalNamespace: config.TEMPORAL_NAMESPACE,
+      }
       const server = await listenApi(
         api,
         secret,
         ports.api,
         host,
         ownProbePort === null ? probes : undefined,
+        (next) => dashboard(dashboardConfig, next, { dev: config.NODE_ENV !== 'production' }),
       )
       stops.push(server.close)
       graphqlUrl = `${server.url}${api.graphqlEndpoint}`
+      dashboardUrl = `${server.url}/`
     }
 
     return {
       graphqlUrl,
+      dashboardUrl,
       mqttUrl,
       temporalAddress,
       temporalUiUrl,

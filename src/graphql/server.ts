@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, type RequestListener, type Server } from 'node:http'
 import type { ExecutionArgs } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws'
 import { createSchema, createYoga } from 'graphql-yoga'
@@ -67,7 +67,8 @@ function graphiqlWithToken(token: string) {
 
 /**
  * Serves the API on one port: queries and mutations over HTTP, subscriptions over graphql-ws,
- * and the process's probes (/metrics, /healthz, /readyz) when they share this port.
+ * the process's probes (/metrics, /healthz, /readyz) when they share this port; `wrap` puts
+ * other handlers (the dashboard) in front of the API.
  */
 export async function listenApi(
   api: Api,
@@ -75,9 +76,11 @@ export async function listenApi(
   port: number,
   host = '127.0.0.1',
   probes?: ProbeHandler,
+  wrap: (api: RequestListener) => RequestListener = (handler) => handler,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const handler = wrap(api)
   const server = createServer((req, res) => {
-    if (!probes?.(req, res)) void api(req, res)
+    if (!probes?.(req, res)) handler(req, res)
   })
   const wss = new WebSocketServer({ server, path: api.graphqlEndpoint })
   type Enveloped = ReturnType<Api['getEnveloped']>

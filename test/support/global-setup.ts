@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { bundleWorkflowCode } from '@temporalio/worker'
 import type { TestProject } from 'vitest/node'
 import { freePort } from '../../src/embedded/ports.ts'
+import { ensureWebBuild } from '../../src/web/build.ts'
 import { workflowsPath } from '../../src/worker.ts'
 import { findTemporalCli } from '../../temporal/cli.ts'
 import { startDevServer } from '../../temporal/dev-server.ts'
@@ -36,6 +37,8 @@ export default async function setup(project: TestProject) {
       }),
     ),
     bundleWorkflowCode({ workflowsPath, logger: quiet }),
+    // Stacks serve the dashboard from its build; build it once here, not in every test file.
+    ensureWebBuild((line) => console.log(line)),
   ])
   const workflowBundlePath = join(dir, 'workflow-bundle.js')
   writeFileSync(workflowBundlePath, bundle.code)

@@ -11,6 +11,7 @@ import { TopicHub } from '../../src/events/topic-hub.ts'
 import { mintToken, type Role } from '../../src/graphql/auth.ts'
 import { createApi, listenApi } from '../../src/graphql/server.ts'
 import { log } from '../../src/log.ts'
+import { createRegistry } from '../../src/metrics/registry.ts'
 import { ROLES, type Stack, type Role as StackRole, startStack } from '../../src/stack.ts'
 import { Topics } from '../../src/topics.ts'
 import { startWorker } from '../../src/worker.ts'
@@ -175,6 +176,7 @@ export async function startTestStack(
         topics: new Topics(config.DEVTWIN_TOPIC_ROOT),
         hub: new TopicHub(client),
         jwtSecret: JWT_SECRET,
+        registry: createRegistry(),
       })
       const server = await listenApi(api, JWT_SECRET, listenOn)
       const sockets = new Set<Socket>()

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: {
@@ -11,6 +11,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
+    // The fault suite kills and restarts a whole stack for minutes: `npm run test:faults`.
+    exclude: [...configDefaults.exclude, 'test/faults/**'],
     // Tests reject thousands of messages on purpose; their warnings would bury a failure.
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
     testTimeout: 60_000,

@@ -12,12 +12,17 @@ const repo = new URL('../../', import.meta.url).pathname
  * The machine's Mosquitto run with the shipped mosquitto/mosquitto.conf on a spare port, its
  * files in `dir`. With `auth`, the shipped ACL file and the password file at `dir/passwords`
  * (which must exist); without, anyone may connect (benchmarks: same queues, no password checks).
+ * `port` starts it again where it was (the fault suite restarts it on its own files).
  */
 export async function startMosquitto(
   dir: string,
-  { auth, probe }: { auth: boolean; probe?: { username: string; password: string } },
+  {
+    auth,
+    probe,
+    port: fixedPort,
+  }: { auth: boolean; probe?: { username: string; password: string }; port?: number },
 ) {
-  const port = await freePort()
+  const port = fixedPort ?? (await freePort())
   const moved: Record<string, string> = {
     listener: `listener ${port} 127.0.0.1`,
     password_file: auth ? `password_file ${join(dir, 'passwords')}` : '',

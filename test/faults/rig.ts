@@ -49,9 +49,22 @@ export async function startRig(env: Record<string, string>) {
     ...env,
   }
   const roles = new Map<Role, RoleProcess>()
+  /** Roles that ended without being killed by the suite, with what they logged last. */
+  const exits: { role: Role; code: number | null; signal: string | null; problems: unknown }[] = []
+  const watch = (started: RoleProcess) => {
+    started.child.once('exit', (code, signal) => {
+      if (signal !== 'SIGKILL' && signal !== 'SIGTERM') {
+        exits.push({ role: started.role as Role, code, signal, problems: started.problems() })
+      }
+    })
+    return started
+  }
   // Ingest first: it applies the migrations the others would otherwise race for.
-  roles.set('ingest', await startRole('ingest', roleEnv))
-  const [worker, api] = await Promise.all([startRole('worker', roleEnv), startRole('api', roleEnv)])
+  roles.set('ingest', watch(await startRole('ingest', roleEnv)))
+  const [worker, api] = await Promise.all([
+    startRole('worker', roleEnv).then(watch),
+    startRole('api', roleEnv).then(watch),
+  ])
   roles.set('worker', worker)
   roles.set('api', api)
 
@@ -64,6 +77,7 @@ export async function startRig(env: Record<string, string>) {
     graphqlUrl: `http://127.0.0.1:${apiPort}/graphql`,
     mqttUrl: broker.url,
     role,
+    exits,
     /** The pid of each part now, to tell a part that was restarted from one that stayed up. */
     pids(): Record<Component, number | null> {
       return {
@@ -100,7 +114,7 @@ export async function startRig(env: Record<string, string>) {
         broker = await startMosquitto(dir, { auth: false, port: brokerPort })
         return
       }
-      roles.set(component, await startRole(component, roleEnv))
+      roles.set(component, watch(await startRole(component, roleEnv)))
     },
     async stop() {
       await Promise.all([...roles.values()].map((r) => r.stop()))

@@ -51,7 +51,11 @@ export function subscribeToVersions(opts: {
           const event = result.data?.twinChanged
           if (event && !event.live) seen.push(event.version)
         },
-        error: (error) => errors.push(error),
+        // A subscription the server ended (an error, or complete) is taken up again as well.
+        error: (error) => {
+          errors.push(error)
+          setTimeout(() => active.get(deviceId) === dispose && resubscribe(deviceId), 1000)
+        },
         complete: () => {},
       },
     )

@@ -142,7 +142,7 @@ export type Urgency = 'urgent' | 'routine'
  * Temporal per twin) and its inbox holds an urgent batch or its very first (`urgent`), or a
  * routine batch that has waited long enough, while fewer than `maxInFlight` deliveries wait
  * fleet-wide (`routine`, oldest first). A twin told long ago without applying it (its signal lost with a crashed
- * ingest, say) is told again. Claiming sets `nudged_seq` in the same statement, and rows locked
+ * ingest, say) is told again, without the batches. Claiming sets `nudged_seq` in the same statement, and rows locked
  * by another ingest are skipped, so two ingests never tell a twin the same thing.
  */
 export async function claimDeliveries(
@@ -170,24 +170,27 @@ export async function claimDeliveries(
     urgency === 'urgent'
       ? urgent
       : sql`not ${urgent} and pending_since <= ${routineBefore}::timestamptz`
+  // A twin told before that has not applied it is told again with no batches, only how far its
+  // inbox goes: it reads them from Postgres itself. Its workflow task may be failing; carrying
+  // the batches again each time would grow its history by them for every retry.
   const rows = await db.execute(sql`
-    with claimed as (
-      update ${twinLive} set nudged_seq = inbox_seq, nudged_at = ${new Date(now).toISOString()}::timestamptz
-      where device_id in (
-        select device_id from ${twinLive}
-        where inbox_seq > applied_seq
-          and (nudged_seq <= applied_seq or nudged_at < ${staleBefore}::timestamptz)
-          and ${due}
-        order by pending_since
-        limit ${limit}
-        for update skip locked
-      )
-      returning device_id, applied_seq, inbox_seq
+    with picked as (
+      select device_id, nudged_seq > applied_seq as retold from ${twinLive}
+      where inbox_seq > applied_seq
+        and (nudged_seq <= applied_seq or nudged_at < ${staleBefore}::timestamptz)
+        and ${due}
+      order by pending_since
+      limit ${limit}
+      for update skip locked
+    ), claimed as (
+      update ${twinLive} t set nudged_seq = inbox_seq, nudged_at = ${new Date(now).toISOString()}::timestamptz
+      from picked p where t.device_id = p.device_id
+      returning t.device_id, t.applied_seq, t.inbox_seq, p.retold
     )
     select c.device_id, c.inbox_seq, i.seq, i.batch
     from claimed c left join lateral (
       select seq, batch from ${twinInbox}
-      where device_id = c.device_id and seq > c.applied_seq
+      where device_id = c.device_id and seq > c.applied_seq and not c.retold
       order by seq limit ${opts.batchesPerTwin}
     ) i on true
     order by c.device_id, i.seq`)

@@ -48,4 +48,17 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     expect(routine[0]?.delivery).toMatchObject({ upTo: 2, batches: [{ seq: 2 }] })
     expect(await claimDeliveries(database.db, 'routine', opts)).toEqual([])
   })
+
+  it('tells a twin that did not apply its delivery again, without the batches: it reads them itself', async () => {
+    const id = 'stuck-twin'
+    await store([message(id, 1, 1, T0)])
+    const [told] = await claimDeliveries(database.db, 'urgent', opts)
+    expect(told?.delivery).toMatchObject({ upTo: 1, batches: [{ seq: 1 }] })
+    // Not applied, and not yet stale: not told again.
+    expect(await claimDeliveries(database.db, 'urgent', opts)).toEqual([])
+    // Long after, still not applied: told again how far its inbox goes, with no batches.
+    const later = { ...opts, now: Date.now() + opts.renudgeMs + 1000 }
+    const again = await claimDeliveries(database.db, 'urgent', later)
+    expect(again.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
+  })
 })

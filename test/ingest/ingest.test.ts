@@ -40,7 +40,8 @@ describe.each(MODES)('ingest (%s)', (mode) => {
     const send = (n: number, values: Record<string, unknown>) =>
       stack.publish(stack.topics.device(id, 'telemetry'), { seq: n, ts: Date.now(), values })
     await send(1, { n: 1, door: 'closed' })
-    await waitFor(async () => (await reportedOf(id))?.n === 1, { what: 'n = 1 on the twin' })
+    // Applied by the twin's workflow, not only in the live state GraphQL shows at once.
+    await stack.applied(id, (reported) => reported.n === 1)
     // Ingest now knows the twin runs and sends it plain signals.
     const handle = stack.temporal.workflow.getHandle(twinWorkflowId(id))
     const { runId } = await handle.describe()

@@ -178,11 +178,17 @@ describe('/metrics in one process', () => {
     const id = stack.deviceId('dev')
     await stack.publish(stack.topics.device(id, 'telemetry'), { values: { temperature: 3 } })
     await stack.applied(id, (reported) => reported.temperature === 3)
-    const now = await scrape(stack.probesUrl)
+    // The SDK records a workflow task once it completes, a moment after the twin's write.
+    const now = await waitFor(
+      async () => {
+        const scraped = await scrape(stack.probesUrl)
+        return scraped.names.has('temporal_workflow_task_execution_latency') && scraped
+      },
+      { what: 'the SDK metrics of a completed workflow task' },
+    )
     expect(now.value('devtwin_ingest_messages_stored_total')).toBe(1)
     expect(now.value('devtwin_twin_updates_total')).toBeGreaterThanOrEqual(1)
     expect(now.value('graphql_envelop_request')).toBeGreaterThanOrEqual(1)
-    expect(now.names).toContain('temporal_workflow_task_execution_latency')
     expect(now.names).toContain('process_cpu_seconds_total')
     expect((await fetch(`${stack.probesUrl}/healthz`)).status).toBe(200)
     const ready = await fetch(`${stack.probesUrl}/readyz`)

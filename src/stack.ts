@@ -118,16 +118,15 @@ export async function startStack({
 
     const topics = new Topics(config.DEVTWIN_TOPIC_ROOT)
     const pgdata = join(config.DEVTWIN_DATA_DIR, 'pgdata')
-    if (!config.DATABASE_URL && !existsSync(pgdata)) {
-      // initdb runs inside PGlite's WASM and holds the event loop: no "still" lines meanwhile.
-      say(
-        `first start: PGlite creates its database in ${pgdata}, which can take a minute of silence`,
-      )
-    }
+    const firstPglite = !config.DATABASE_URL && !existsSync(pgdata)
+    if (firstPglite) say(`first start: PGlite creates its database in ${pgdata}, up to a minute`)
     const database = await step(
       say,
       config.DATABASE_URL ? 'migrating Postgres' : 'opening PGlite and migrating it',
       () => openDatabase({ url: config.DATABASE_URL, dataDir: config.DEVTWIN_DATA_DIR }),
+      undefined,
+      // initdb runs inside PGlite's WASM and holds the event loop.
+      { blocking: firstPglite },
     )
     stops.push(database.close)
     checks.push({

@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { step } from '../src/progress.ts'
+
+const run = promisify(execFile)
 
 describe('a long start-up step', () => {
   afterEach(() => {
@@ -40,5 +44,27 @@ describe('a long start-up step', () => {
     await expect(failing).rejects.toThrow('refused')
     await vi.advanceTimersByTimeAsync(10_000)
     expect(said).toEqual(['migrating Postgres…'])
+  })
+})
+
+describe('a start-up step that holds the event loop', () => {
+  it('still says so every few seconds, from a thread of its own', async () => {
+    // PGlite's initdb as it behaves: synchronous work on the main thread, no timer can fire.
+    const script = `
+      import { step } from './src/progress.ts'
+      await step(() => {}, 'creating the database', async () => {
+        const until = Date.now() + 1500
+        while (Date.now() < until) {}
+      }, 300, { blocking: true })
+    `
+    const { stderr } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ])
+    const lines = stderr.split('\n').filter((l) => l.startsWith('still creating the database ('))
+    expect(lines.length).toBeGreaterThanOrEqual(3)
   })
 })

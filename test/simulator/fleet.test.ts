@@ -78,9 +78,12 @@ describe('simulated fleet', () => {
     const f = await fleet({ devices: 3, rate: 20 })
     expect(f.stats()).toMatchObject({ devices: 3, connected: 3 })
     for (const id of f.ids) {
-      expect(recorder.messages.find((m) => m.deviceId === id && m.kind === 'status')).toMatchObject(
-        { json: { online: true }, retain: false },
+      // Connected means the broker has it; the recorder's copy may still be on its way.
+      const status = await waitFor(
+        () => recorder.messages.find((m) => m.deviceId === id && m.kind === 'status'),
+        { what: `the status of ${id}` },
       )
+      expect(status).toMatchObject({ json: { online: true }, retain: false })
     }
     await waitFor(() => f.ids.every((id) => recorder.of(id, 'telemetry').length >= 10), {
       what: '10 readings from every device',

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { Client, Connection } from '@temporalio/client'
+import { Client } from '@temporalio/client'
 import { sql } from 'drizzle-orm'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Registry } from 'prom-client'
@@ -26,6 +26,7 @@ import { dashboard } from './web/serve.ts'
 import { startWorker, temporalSdkMetrics } from './worker.ts'
 import { TwinClient } from './workflows/client.ts'
 import { ensureRetentionSchedule, retentionPolicy } from './workflows/retention-schedule.ts'
+import { connectTemporal } from './workflows/temporal-connection.ts'
 
 export const ROLES = ['ingest', 'worker', 'api'] as const
 export type Role = (typeof ROLES)[number]
@@ -172,9 +173,9 @@ export async function startStack({
       return client
     }
 
-    const connectTemporal = async () => {
-      const connection = await Connection.connect({ address: temporalAddress })
-      stops.push(() => connection.close())
+    const temporalConnection = async () => {
+      const { connection, close } = await connectTemporal(temporalAddress)
+      stops.push(close)
       return connection
     }
 
@@ -201,7 +202,7 @@ export async function startStack({
       checks.push({ name: 'temporal (worker)', check: worker.check })
       // Every worker makes the retention Schedule match its settings: the last one started wins.
       const client = new Client({
-        connection: await connectTemporal(),
+        connection: await temporalConnection(),
         namespace: config.TEMPORAL_NAMESPACE,
       })
       await ensureRetentionSchedule(client, {
@@ -212,7 +213,7 @@ export async function startStack({
     }
 
     const twinClient = async (name: string) => {
-      const connection = await connectTemporal()
+      const connection = await temporalConnection()
       checks.push({
         name: `temporal (${name})`,
         check: async () => {

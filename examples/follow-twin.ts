@@ -21,27 +21,32 @@ const client = createClient({
 const variables: { deviceId?: string; sinceVersion?: number } = { deviceId }
 if (since !== undefined) variables.sinceVersion = Number(since)
 
-client.subscribe<{ twinChanged: { version: number; live: boolean } }>(
-  {
-    query: `subscription ($deviceId: ID!, $sinceVersion: Int) {
-      twinChanged(deviceId: $deviceId, sinceVersion: $sinceVersion) {
-        version live kind twin { reported health }
-      }
-    }`,
-    variables,
-  },
-  {
-    next: ({ data }) => {
-      if (!data) return
-      // Live reported changes are not versions: only a version event moves the resume point.
-      if (!data.twinChanged.live) variables.sinceVersion = data.twinChanged.version
-      console.log(JSON.stringify(data.twinChanged))
+const follow = () =>
+  client.subscribe<{ twinChanged: { version: number; live: boolean } }>(
+    {
+      query: `subscription ($deviceId: ID!, $sinceVersion: Int) {
+        twinChanged(deviceId: $deviceId, sinceVersion: $sinceVersion) {
+          version live kind twin { reported health }
+        }
+      }`,
+      variables,
     },
-    // A refused resume point (BAD_USER_INPUT) says what to do instead: no retry helps then.
-    error: (error) => {
-      console.error(JSON.stringify(error))
-      process.exit(1)
+    {
+      next: ({ data }) => {
+        if (!data) return
+        // Live reported changes are not versions: only a version event moves the resume point.
+        if (!data.twinChanged.live) variables.sinceVersion = data.twinChanged.version
+        console.log(JSON.stringify(data.twinChanged))
+      },
+      error: (error) => {
+        console.error(JSON.stringify(error))
+        // The api's broker is away for now (SERVICE_UNAVAILABLE): subscribe again shortly.
+        const codes = Array.isArray(error) ? error.map((e) => e.extensions?.code) : []
+        if (codes.includes('SERVICE_UNAVAILABLE')) setTimeout(follow, 2_000)
+        // A refused resume point (BAD_USER_INPUT) says what to do instead: no retry helps then.
+        else process.exit(1)
+      },
+      complete: () => process.exit(0),
     },
-    complete: () => process.exit(0),
-  },
-)
+  )
+follow()

@@ -15,6 +15,17 @@ interface Filter {
  */
 const FOLLOW_BUFFER = 10_000
 
+/** How long `follow` waits for the broker to confirm a subscription before it gives up. */
+export const SUBSCRIBE_DEADLINE_MS = 5_000
+
+/** The broker did not confirm a subscription: it is away, or did not answer in time. */
+export class BrokerUnavailableError extends Error {
+  constructor(what: string) {
+    super(`the message broker ${what}`)
+    this.name = 'BrokerUnavailableError'
+  }
+}
+
 /** Does an MQTT topic filter with `+` wildcards match a topic? */
 export function matches(filter: string, topic: string): boolean {
   const f = filter.split('/')
@@ -29,7 +40,10 @@ export function matches(filter: string, topic: string): boolean {
 export class TopicHub {
   #filters = new Map<string, Filter>()
 
-  constructor(private readonly mqtt: MqttClient) {
+  constructor(
+    private readonly mqtt: MqttClient,
+    private readonly subscribeDeadlineMs = SUBSCRIBE_DEADLINE_MS,
+  ) {
     mqtt.on('message', (topic, payload) => {
       for (const [filter, { listeners }] of this.#filters) {
         if (!matches(filter, topic)) continue
@@ -51,7 +65,10 @@ export class TopicHub {
   /**
    * Like `listen`, but resolves once the broker has the subscription: every message published
    * after that is delivered, also while the reader does something else first (it is buffered).
-   * What a resumable subscription needs before it reads what it missed.
+   * What a resumable subscription needs before it reads what it missed. With the broker away,
+   * mqtt.js refuses the subscription, and a broker that does not answer would hold it for ever:
+   * either way, within the deadline, this fails with `BrokerUnavailableError`, so a client hears
+   * at once and retries.
    */
   async follow(filter: string): Promise<AsyncIterator<Buffer>> {
     let subscribed = () => {}
@@ -62,7 +79,21 @@ export class TopicHub {
     const iterator = messages[Symbol.asyncIterator]()
     // The first pull starts listening; it answers with the first message, or fails to subscribe.
     const first = iterator.next()
-    await Promise.race([ready, first])
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.subscribeDeadlineMs)
+    })
+    const answer = await Promise.race([ready, first, late])
+      .catch((error: Error) => {
+        throw new BrokerUnavailableError(`refused a subscription to "${filter}" (${error.message})`)
+      })
+      .finally(() => clearTimeout(timer))
+    if (answer === 'late') {
+      await iterator.return()
+      throw new BrokerUnavailableError(
+        `did not confirm a subscription to "${filter}" within ${this.subscribeDeadlineMs} ms`,
+      )
+    }
     let pulled = false
     return {
       next: () => {
@@ -84,8 +115,10 @@ export class TopicHub {
       }
       entry.listeners.add(listener)
       try {
-        await entry.subscribed
-        onSubscribed()
+        // A reader that leaves before the broker answers (follow's deadline) is let go at once.
+        if (await Promise.race([entry.subscribed.then(() => true), stop.then(() => false)])) {
+          onSubscribed()
+        }
         await stop
       } finally {
         entry.listeners.delete(listener)

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'VERSION_CONFLICT'
   | 'COMMAND_NOT_FOUND'
   | 'RESERVATION_NOT_FOUND'
+  | 'SERVICE_UNAVAILABLE'
 
 export const apiError = (code: ErrorCode, message: string) =>
   new GraphQLError(message, { extensions: { code } })

@@ -11,7 +11,7 @@ import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
 
 import { newestFirst } from './newest-first.ts'
-import { checkReplaySize, MAX_REPLAY, parseFeedCursor } from './resume-point.ts'
+import { followThenReplay, MAX_REPLAY, parseFeedCursor } from './resume-point.ts'
 import { UUID } from './uuid.ts'
 
 const paging = newestFirst<AlertRow>(alerts.raisedAt, alerts.id, (a) => a.raisedAt)
@@ -105,18 +105,13 @@ export const alertSubscription = {
   ) {
     const after =
       args.after == null ? null : parseFeedCursor(args.after, await newest(ctx), 'alerts')
-    const followed = await ctx.hub.follow(ctx.topics.alerts(args.deviceId ?? '+'))
-    const replayed = after === null ? [] : await changedAfter(ctx, after, args.deviceId)
-    try {
-      checkReplaySize(
-        replayed.length,
-        'alert changes',
-        'read the alerts with the alerts query (newest first), then subscribe without after',
-      )
-    } catch (error) {
-      await followed.return?.()
-      throw error
-    }
+    const { followed, replayed } = await followThenReplay(
+      ctx,
+      ctx.topics.alerts(args.deviceId ?? '+'),
+      async () => (after === null ? [] : changedAfter(ctx, after, args.deviceId)),
+      'alert changes',
+      'read the alerts with the alerts query (newest first), then subscribe without after',
+    )
     const live = pipe(
       { [Symbol.asyncIterator]: () => followed },
       map((payload) => revive(JSON.parse(payload.toString('utf8')))),

@@ -16,7 +16,7 @@ import { requireRole } from '../roles.ts'
 import { connection, pageSize } from './connection.ts'
 import type { DeviceParent } from './device-row.ts'
 import { newestFirst } from './newest-first.ts'
-import { checkReplaySize, MAX_REPLAY, parseFeedCursor } from './resume-point.ts'
+import { followThenReplay, MAX_REPLAY, parseFeedCursor } from './resume-point.ts'
 import { updateTwin } from './twin-update.ts'
 import { UUID } from './uuid.ts'
 
@@ -153,18 +153,13 @@ export const commandSubscription = {
     }
     const after =
       args.after == null ? null : parseFeedCursor(args.after, await newest(ctx), 'command')
-    const followed = await ctx.hub.follow(ctx.topics.commandUpdates(deviceId))
-    const replayed = after === null ? [] : await statusChangesAfter(ctx, after, args)
-    try {
-      checkReplaySize(
-        replayed.length,
-        'command status changes',
-        'read the commands with device(id) { commands } or command(id), then subscribe without after',
-      )
-    } catch (error) {
-      await followed.return?.()
-      throw error
-    }
+    const { followed, replayed } = await followThenReplay(
+      ctx,
+      ctx.topics.commandUpdates(deviceId),
+      async () => (after === null ? [] : statusChangesAfter(ctx, after, args)),
+      'command status changes',
+      'read the commands with device(id) { commands } or command(id), then subscribe without after',
+    )
     // A snapshot may hold several status changes (they can happen within one step of the twin).
     const live = statusChangesOf(
       pipe(

@@ -1,4 +1,6 @@
-import { badInput } from '../errors.ts'
+import { BrokerUnavailableError } from '../../events/topic-hub.ts'
+import type { ApiContext } from '../context.ts'
+import { apiError, badInput } from '../errors.ts'
 
 /**
  * Most events a resumed subscription replays before it goes live. A client further behind than
@@ -45,5 +47,35 @@ export function checkReplaySize(count: number, what: string, readInstead: string
     throw badInput(
       `more than ${MAX_REPLAY} ${what} after that resume point, more than a subscription replays: ${readInstead}`,
     )
+  }
+}
+
+/**
+ * The start of a resumed subscription: `topic` is followed (the broker has confirmed it) before
+ * `readMissed` reads the log, so nothing committed in between is lost; a replay over the limit
+ * is refused with `readInstead`. A broker that does not confirm in time is SERVICE_UNAVAILABLE,
+ * which a client retries, rather than a subscription that hangs.
+ */
+export async function followThenReplay<T>(
+  ctx: ApiContext,
+  topic: string,
+  readMissed: () => Promise<T[]>,
+  what: string,
+  readInstead: string,
+): Promise<{ followed: AsyncIterator<Buffer>; replayed: T[] }> {
+  const followed = await ctx.hub.follow(topic).catch((error) => {
+    if (!(error instanceof BrokerUnavailableError)) throw error
+    throw apiError(
+      'SERVICE_UNAVAILABLE',
+      `live updates are unavailable for now (${error.message}): subscribe again shortly`,
+    )
+  })
+  try {
+    const replayed = await readMissed()
+    checkReplaySize(replayed.length, what, readInstead)
+    return { followed, replayed }
+  } catch (error) {
+    await followed.return?.()
+    throw error
   }
 }

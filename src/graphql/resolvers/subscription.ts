@@ -7,7 +7,7 @@ import type { TwinChange } from '../../twins/change.ts'
 import type { LiveEvent } from '../../twins/live.ts'
 import type { ApiContext } from '../context.ts'
 import { selectDevices } from './device-row.ts'
-import { checkReplaySize, checkSinceVersion, MAX_REPLAY } from './resume-point.ts'
+import { checkSinceVersion, followThenReplay, MAX_REPLAY } from './resume-point.ts'
 import { type TwinView, twinView } from './twin.ts'
 
 /** A live reported change as `twinChanged` delivers it. */
@@ -34,18 +34,13 @@ interface LiveTwinEvent {
  */
 async function twinChanges(ctx: ApiContext, deviceId: string, since: number | null) {
   if (since !== null) checkSinceVersion(deviceId, since, await newestVersion(ctx, deviceId))
-  const versions = await ctx.hub.follow(ctx.topics.twinEvents(deviceId))
-  const replayed = since === null ? [] : await versionsBetween(ctx, deviceId, since, MAX_REPLAY + 1)
-  try {
-    checkReplaySize(
-      replayed.length,
-      `versions of twin "${deviceId}"`,
-      `read them with device(id: "${deviceId}") { history }, then subscribe with the newest version as sinceVersion`,
-    )
-  } catch (error) {
-    await versions.return?.()
-    throw error
-  }
+  const { followed: versions, replayed } = await followThenReplay(
+    ctx,
+    ctx.topics.twinEvents(deviceId),
+    async () => (since === null ? [] : versionsBetween(ctx, deviceId, since, MAX_REPLAY + 1)),
+    `versions of twin "${deviceId}"`,
+    `read them with device(id: "${deviceId}") { history }, then subscribe with the newest version as sinceVersion`,
+  )
   const announced = pipe(
     iterable(versions),
     map((payload) => JSON.parse(payload.toString('utf8')) as TwinChange),

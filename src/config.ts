@@ -65,8 +65,8 @@ const schema = z.object({
    */
   DEVTWIN_MAX_TWIN_LAG_MS: z.coerce.number().int().min(1000).default(30_000),
   /**
-   * A twin told of its inbox that has not applied it after this long is told again: the signal
-   * may have been lost with an ingest that crashed while sending it.
+   * A delivery Temporal did not accept after this long is made again: the call failed, or the
+   * ingest that claimed it crashed first. (One it accepted waits for its twin; see inbox.ts.)
    */
   DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(15_000),
   /**

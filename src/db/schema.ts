@@ -87,9 +87,11 @@ export const twinLive = pgTable('twin_live', {
   inboxSeq: bigint('inbox_seq', { mode: 'number' }).notNull().default(0),
   /** The newest inbox batch the twin has applied and written. */
   appliedSeq: bigint('applied_seq', { mode: 'number' }).notNull().default(0),
-  /** The newest inbox batch the twin was told of, and when. */
+  /** The newest inbox batch the twin was told of (claimed by an ingest), and when. */
   nudgedSeq: bigint('nudged_seq', { mode: 'number' }).notNull().default(0),
   nudgedAt: ms('nudged_at'),
+  /** The newest inbox batch whose delivery Temporal accepted (it holds it durably since). */
+  deliveredSeq: bigint('delivered_seq', { mode: 'number' }).notNull().default(0),
   /** The newest inbox batch that operators would act on (see src/twins/urgency.ts). */
   urgentSeq: bigint('urgent_seq', { mode: 'number' }).notNull().default(0),
   /** Receive time of the oldest batch the twin has not applied; null when it is current. */

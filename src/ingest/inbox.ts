@@ -119,7 +119,10 @@ export async function storeInbox(
 export interface NudgeOptions {
   /** A routine batch waits for its twin at most about this long (DEVTWIN_MAX_TWIN_LAG_MS). */
   maxLagMs: number
-  /** A twin told of batches that has not applied them after this long is told again. */
+  /**
+   * A claim whose delivery Temporal did not accept (the call failed, or ingest died before it
+   * was made) is told again after this long.
+   */
   renudgeMs: number
   /** Twins claimed in one go, and inbox batches handed to each in its signal. */
   limit: number
@@ -137,13 +140,23 @@ export interface NudgeOptions {
 export type Urgency = 'urgent' | 'routine'
 
 /**
+ * A delivery Temporal accepted is in the twin's history and will be applied however long its
+ * worker takes: telling the twin again would only add load where there is too much already
+ * (at the seed fleet's load, re-telling every twin more than 15 s behind tripled the signals
+ * and the twins fell further behind). Only a twin that has applied nothing of it for this long
+ * (its workflow ended behind ingest's back, say) is told again.
+ */
+export const DELIVERED_RETELL_MS = 300_000
+
+/**
  * Claims the twins to tell about their inbox now, and returns what to tell each. A twin is told
  * when it has applied everything it was told before (so at most one delivery is ever waiting in
  * Temporal per twin) and its inbox holds an urgent batch or its very first (`urgent`), or a
  * routine batch that has waited long enough, while fewer than `maxInFlight` deliveries wait
- * fleet-wide (`routine`, oldest first). A twin told long ago without applying it (its signal lost with a crashed
- * ingest, say) is told again, without the batches. Claiming sets `nudged_seq` in the same statement, and rows locked
- * by another ingest are skipped, so two ingests never tell a twin the same thing.
+ * fleet-wide (`routine`, oldest first). A claim Temporal never accepted (`markDelivered`) is
+ * told again after `renudgeMs`, an accepted one after `DELIVERED_RETELL_MS`, both without the
+ * batches. Claiming sets `nudged_seq` in the same statement, and rows locked by another ingest
+ * are skipped, so two ingests never tell a twin the same thing.
  */
 export async function claimDeliveries(
   db: Db,
@@ -155,13 +168,14 @@ export async function claimDeliveries(
   // Timestamps travel as ISO text: drizzle's postgres.js driver does not serialise a Date here.
   const routineBefore = new Date(now - opts.maxLagMs * ROUTINE_SHARE).toISOString()
   const staleBefore = new Date(now - opts.renudgeMs).toISOString()
+  const lostBefore = new Date(now - DELIVERED_RETELL_MS).toISOString()
   const urgent = sql`(urgent_seq > applied_seq or applied_seq = 0)`
   let limit = opts.limit
   if (urgency === 'routine') {
     const [inFlight] = resultRows<{ n: string | number }>(
       await db.execute(sql`
         select count(*) as n from ${twinLive}
-        where nudged_seq > applied_seq and nudged_at >= ${staleBefore}::timestamptz`),
+        where nudged_seq > applied_seq and nudged_at >= ${lostBefore}::timestamptz`),
     )
     limit = Math.min(limit, Math.max(0, opts.maxInFlight - Number(inFlight?.n ?? 0)))
     if (limit === 0) return []
@@ -177,7 +191,11 @@ export async function claimDeliveries(
     with picked as (
       select device_id, nudged_seq > applied_seq as retold from ${twinLive}
       where inbox_seq > applied_seq
-        and (nudged_seq <= applied_seq or nudged_at < ${staleBefore}::timestamptz)
+        and (
+          nudged_seq <= applied_seq
+          or (nudged_seq > delivered_seq and nudged_at < ${staleBefore}::timestamptz)
+          or nudged_at < ${lostBefore}::timestamptz
+        )
         and ${due}
       order by pending_since
       limit ${limit}
@@ -205,6 +223,26 @@ export async function claimDeliveries(
       delivery.batches.push({ seq: Number(row.seq), batch: row.batch })
   }
   return [...deliveries].map(([deviceId, delivery]) => ({ deviceId, delivery }))
+}
+
+/** Temporal accepted these deliveries (`upTo` each): they are not told again soon. */
+export async function markDelivered(
+  db: Db,
+  delivered: readonly { deviceId: string; upTo: number }[],
+): Promise<void> {
+  if (delivered.length === 0) return
+  await db.execute(sql`
+    update ${twinLive} t set delivered_seq = greatest(t.delivered_seq, d.seq)
+    from unnest(
+      ${array(
+        delivered.map((d) => d.deviceId),
+        'text',
+      )}, ${array(
+        delivered.map((d) => d.upTo),
+        'int8',
+      )}
+    ) as d(device_id, seq)
+    where t.device_id = d.device_id`)
 }
 
 /**

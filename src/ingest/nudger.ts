@@ -3,7 +3,7 @@ import type { Counter } from 'prom-client'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
 import type { TwinClient } from '../workflows/client.ts'
-import { claimDeliveries, dropInboxes, type NudgeOptions } from './inbox.ts'
+import { claimDeliveries, dropInboxes, markDelivered, type NudgeOptions } from './inbox.ts'
 
 /** Signals in flight at once: enough to hide round trips, few enough not to swamp Temporal. */
 const CONCURRENCY = 32
@@ -48,6 +48,7 @@ export function startNudger(opts: {
     const routine = routineDue ? await claimDeliveries(opts.db, 'routine', opts.nudge) : []
     const claimed = [...urgent, ...routine]
     const ended: string[] = []
+    const delivered: { deviceId: string; upTo: number }[] = []
     let firstError: unknown
     await pMap(
       claimed,
@@ -57,6 +58,7 @@ export function startNudger(opts: {
             ended.push(deviceId)
             opts.deliveries.inc({ outcome: 'ended' })
           } else {
+            delivered.push({ deviceId, upTo: delivery.upTo })
             stats.signals++
             opts.deliveries.inc({ outcome: 'accepted' })
           }
@@ -68,6 +70,7 @@ export function startNudger(opts: {
       },
       { concurrency: CONCURRENCY },
     )
+    await markDelivered(opts.db, delivered)
     await dropInboxes(opts.db, ended)
     if (firstError) {
       opts.log.warn(

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { twinLive } from '../../src/db/schema.ts'
 import { deviceBatches, type Received } from '../../src/ingest/batcher.ts'
-import { claimDeliveries, type NudgeOptions, storeInbox } from '../../src/ingest/inbox.ts'
+import {
+  claimDeliveries,
+  DELIVERED_RETELL_MS,
+  markDelivered,
+  type NudgeOptions,
+  storeInbox,
+} from '../../src/ingest/inbox.ts'
 import { DATABASES, openTestDatabase } from '../support/database.ts'
 import { receivedReading } from '../support/received.ts'
 
@@ -49,8 +55,8 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     expect(await claimDeliveries(database.db, 'routine', opts)).toEqual([])
   })
 
-  it('tells a twin that did not apply its delivery again, without the batches: it reads them itself', async () => {
-    const id = 'stuck-twin'
+  it('tells a twin again whose delivery Temporal never accepted, without the batches: it reads them itself', async () => {
+    const id = 'lost-delivery'
     await store([message(id, 1, 1, T0)])
     const [told] = await claimDeliveries(database.db, 'urgent', opts)
     expect(told?.delivery).toMatchObject({ upTo: 1, batches: [{ seq: 1 }] })
@@ -59,6 +65,24 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     // Long after, still not applied: told again how far its inbox goes, with no batches.
     const later = { ...opts, now: Date.now() + opts.renudgeMs + 1000 }
     const again = await claimDeliveries(database.db, 'urgent', later)
+    expect(again.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
+  })
+
+  it('leaves a delivery Temporal accepted to its twin, however slow, until DELIVERED_RETELL_MS', async () => {
+    const id = 'slow-twin'
+    await store([message(id, 1, 1, T0)])
+    const [told] = (await claimDeliveries(database.db, 'urgent', opts)).filter(
+      (d) => d.deviceId === id,
+    )
+    expect(told?.delivery.upTo).toBe(1)
+    await markDelivered(database.db, [{ deviceId: id, upTo: 1 }])
+    // Past renudgeMs: Temporal holds the delivery, the twin is only slow.
+    const stale = { ...opts, now: Date.now() + opts.renudgeMs + 1000 }
+    const retold = await claimDeliveries(database.db, 'urgent', stale)
+    expect(retold.map((d) => d.deviceId)).not.toContain(id)
+    // Past DELIVERED_RETELL_MS with nothing applied: its workflow may have ended; told again.
+    const lost = { ...opts, now: Date.now() + DELIVERED_RETELL_MS + 1000 }
+    const again = await claimDeliveries(database.db, 'urgent', lost)
     expect(again.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
   })
 })

@@ -1,0 +1,1 @@
+ALTER TABLE "twin_live" ADD COLUMN "delivered_seq" bigint DEFAULT 0 NOT NULL;

@@ -42,10 +42,19 @@ const CLI_TYPE: Record<SearchAttributeType, string> = {
  * The dev server has one history shard, which keeps the state of only 512 workflows in memory
  * by default: with thousands of twins nearly every signal reloaded a twin from SQLite (the bench
  * showed twins lagging more the more of them there were). Keep a whole fleet's worth.
+ *
+ * A task queue has 4 partitions by default, made for many workers. A worker keeps only 2 polls
+ * open on the shared (non-sticky) queue, so most partitions have none, and their tasks reach a
+ * poller only through forwarding, at most 10 a second. Every twin's first task, and the first of
+ * every new run (a twin continues as new every 150 events), is on that queue: at the seed
+ * fleet's load they waited 48 s on average and the twins fell minutes behind. One node, one
+ * partition.
  */
 const TWIN_FLEET_CONFIG = {
   'history.cacheMaxSize': 20_000,
   'history.eventsCacheMaxSize': 20_000,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
 }
 
 /** Starts `temporal server start-dev` with devtwin's search attributes and waits until it serves. */

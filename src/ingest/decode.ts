@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { describeUnstorable, findUnstorable } from '../db/storable.ts'
 import { Topics } from '../topics.ts'
 import type { CommandAck } from '../twins/commands.ts'
+import { inheritedNameProblem } from '../twins/model.ts'
 import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
 
 const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()], {
@@ -20,14 +21,31 @@ const deviceTime = z.union(
 /** Sensor values in one reading: more is a broken or hostile device, not a richer one. */
 export const MAX_SENSORS = 256
 
+/**
+ * Refuses sensor names every JavaScript object already has (see `inheritedNameProblem`). Checked
+ * on the parsed JSON, which keeps `__proto__` as a key of its own: zod drops it, and the reading
+ * was stored with no values at all.
+ */
+const refuseInheritedNames = (values: unknown, ctx: z.core.$RefinementCtx) => {
+  if (values === null || typeof values !== 'object') return values
+  for (const name of Object.keys(values)) {
+    const problem = inheritedNameProblem(name)
+    if (problem) ctx.issues.push({ code: 'custom', input: values, path: [name], message: problem })
+  }
+  return values
+}
+
 const readingSchema = z.strictObject({
   ts: deviceTime.optional(),
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  values: z
-    .record(z.string().min(1).max(128), sensorValue)
-    .refine((values) => Object.keys(values).length <= MAX_SENSORS, {
-      error: `a reading has at most ${MAX_SENSORS} sensor values`,
-    }),
+  values: z.preprocess(
+    refuseInheritedNames,
+    z
+      .record(z.string().min(1).max(128), sensorValue)
+      .refine((values) => Object.keys(values).length <= MAX_SENSORS, {
+        error: `a reading has at most ${MAX_SENSORS} sensor values`,
+      }),
+  ),
 })
 
 const readingsSchema = z.array(readingSchema).min(1).max(10_000)

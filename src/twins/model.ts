@@ -1,6 +1,23 @@
 import { z } from 'zod'
 
-const name = z.string().min(1).max(128)
+/**
+ * Sensor names are keys of the twin's plain objects: `__proto__` would vanish into an object's
+ * prototype, and a name every object inherits (`constructor`, `toString`, …) would read as a
+ * sensor the twin already has. Such a name is refused wherever it comes in (readings, models).
+ */
+export function inheritedNameProblem(name: string): string | null {
+  return name in Object.prototype
+    ? `sensor name "${name}" is refused: every JavaScript object already has it`
+    : null
+}
+
+const name = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((n) => inheritedNameProblem(n) === null, {
+    error: (issue) => inheritedNameProblem(String(issue.input)) ?? 'bad sensor name',
+  })
 const seconds = z.number().int().min(1)
 
 const flappingSchema = z.object({

@@ -101,7 +101,11 @@ describe.each(MODES)('any bytes on any device topic (%s)', (mode) => {
           )
         },
       ),
-      { numRuns: 40 },
+      {
+        numRuns: 40,
+        // Found by this property: zod dropped the key, and the reading was stored with no values.
+        examples: [['{"ts":1796015826445,"values":{"__proto__":1}}', 'telemetry']],
+      },
     )
   })
 })

@@ -115,6 +115,18 @@ describe('decodeMessage', () => {
     })
   })
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'refuses the sensor name %s, which every JavaScript object already has',
+    (name) => {
+      // As a device sends it: JSON.parse keeps "__proto__" as an own key.
+      const decoded = decode(`{"values":{"${name}":1,"ok":2}}`)
+      expect(decoded).toMatchObject({ ok: false, reason: 'bad_payload' })
+      expect(decoded.ok === false && decoded.message).toContain(
+        `sensor name "${name}" is refused: every JavaScript object already has it`,
+      )
+    },
+  )
+
   it('rejects payloads over the size limit before parsing them', () => {
     const big = JSON.stringify({ values: { a: 'x'.repeat(200) } })
     const decoded = decodeMessage('devices/cp-1/telemetry', Buffer.from(big), NOW, {

@@ -70,10 +70,9 @@ const schema = z.object({
    */
   DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(15_000),
   /**
-   * Deliveries waiting in Temporal at most, fleet-wide, half urgent and half routine: urgent ones
-   * (alerts, acks, status) never queue behind a routine backlog, and routine ones are not starved
-   * by urgent ones when Temporal cannot keep up. About what Temporal and the workers run in a
-   * second or two.
+   * Deliveries waiting in Temporal at most, fleet-wide, before routine ones hold back, so that
+   * urgent ones (alerts, acks, status) never queue behind a backlog: about what Temporal and the
+   * workers run in a second or two.
    */
   DEVTWIN_MAX_DELIVERIES_IN_FLIGHT: z.coerce.number().int().min(1).default(200),
   /**

@@ -128,10 +128,9 @@ export interface NudgeOptions {
   limit: number
   batchesPerTwin: number
   /**
-   * Deliveries waiting in Temporal at most, fleet-wide, half of them urgent and half routine: so
-   * that an urgent delivery never queues behind more routine ones than Temporal runs in a second
-   * or two, and routine ones are not starved by urgent ones, however far the fleet's load is
-   * beyond what Temporal can take.
+   * Deliveries waiting in Temporal at most, fleet-wide, before routine ones hold back: so that
+   * an urgent delivery never queues behind more routine ones than Temporal runs in a second or
+   * two, however far the fleet's routine load is beyond what Temporal can take.
    */
   maxInFlight: number
   now?: number
@@ -153,8 +152,8 @@ export const DELIVERED_RETELL_MS = 300_000
  * Claims the twins to tell about their inbox now, and returns what to tell each. A twin is told
  * when it has applied everything it was told before (so at most one delivery is ever waiting in
  * Temporal per twin) and its inbox holds an urgent batch or its very first (`urgent`), or a
- * routine batch that has waited long enough (`routine`), oldest first, while fewer than half of
- * `maxInFlight` deliveries of that kind wait in Temporal fleet-wide. A claim Temporal never accepted (`markDelivered`) is
+ * routine batch that has waited long enough, while fewer than `maxInFlight` deliveries wait
+ * fleet-wide (`routine`, oldest first). A claim Temporal never accepted (`markDelivered`) is
  * told again after `renudgeMs`, an accepted one after `DELIVERED_RETELL_MS`, both without the
  * batches. Claiming sets `nudged_seq` in the same statement, and rows locked by another ingest
  * are skipped, so two ingests never tell a twin the same thing.
@@ -171,19 +170,16 @@ export async function claimDeliveries(
   const staleBefore = new Date(now - opts.renudgeMs).toISOString()
   const lostBefore = new Date(now - DELIVERED_RETELL_MS).toISOString()
   const urgent = sql`(urgent_seq > applied_seq or applied_seq = 0)`
-  // Each kind may have half of maxInFlight waiting in Temporal. Where Temporal cannot keep up,
-  // urgent deliveries alone (the same few unhealthy devices, told again as soon as they apply)
-  // took all of it, and the rest of the fleet waited without end: its lag grew by a second
-  // every second. With a share each, every twin is told in turn, oldest first.
-  const kind = urgency === 'urgent' ? urgent : sql`not ${urgent}`
-  const [inFlight] = resultRows<{ n: string | number }>(
-    await db.execute(sql`
-      select count(*) as n from ${twinLive}
-      where nudged_seq > applied_seq and nudged_at >= ${lostBefore}::timestamptz and ${kind}`),
-  )
-  const share = Math.max(1, Math.floor(opts.maxInFlight / 2))
-  const limit = Math.min(opts.limit, Math.max(0, share - Number(inFlight?.n ?? 0)))
-  if (limit === 0) return []
+  let limit = opts.limit
+  if (urgency === 'routine') {
+    const [inFlight] = resultRows<{ n: string | number }>(
+      await db.execute(sql`
+        select count(*) as n from ${twinLive}
+        where nudged_seq > applied_seq and nudged_at >= ${lostBefore}::timestamptz`),
+    )
+    limit = Math.min(limit, Math.max(0, opts.maxInFlight - Number(inFlight?.n ?? 0)))
+    if (limit === 0) return []
+  }
   const due =
     urgency === 'urgent'
       ? urgent

@@ -245,6 +245,37 @@ export async function markDelivered(
     where t.device_id = d.device_id`)
 }
 
+/** A failed delivery is made again this soon (without its batches), not after `renudgeMs`. */
+export const FAILED_RETRY_MS = 2_000
+
+/**
+ * These deliveries failed (Temporal away, a deadline): their claims are dated back so that they
+ * count as stale `FAILED_RETRY_MS` from now. Once Temporal is back, every twin is told within
+ * seconds, instead of up to `renudgeMs` after its last failed call; a call that fails at once
+ * every time is still tried only every few seconds. A claim made again since is left alone.
+ */
+export async function retryFailedSoon(
+  db: Db,
+  failed: readonly { deviceId: string; upTo: number }[],
+  opts: Pick<NudgeOptions, 'renudgeMs' | 'now'>,
+): Promise<void> {
+  if (failed.length === 0) return
+  const staleAt = (opts.now ?? Date.now()) + FAILED_RETRY_MS - opts.renudgeMs
+  await db.execute(sql`
+    update ${twinLive} t set nudged_at = ${new Date(staleAt).toISOString()}::timestamptz
+    from unnest(
+      ${array(
+        failed.map((d) => d.deviceId),
+        'text',
+      )}, ${array(
+        failed.map((d) => d.upTo),
+        'int8',
+      )}
+    ) as d(device_id, seq)
+    where t.device_id = d.device_id and t.nudged_seq = d.seq and t.delivered_seq < d.seq
+      and t.nudged_at > ${new Date(staleAt).toISOString()}::timestamptz`)
+}
+
 /**
  * The share of the maximum lag a routine batch waits before its twin is told: the rest is left
  * for Temporal to run the twin's workflow task and its write.

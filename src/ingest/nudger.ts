@@ -3,7 +3,13 @@ import type { Counter } from 'prom-client'
 import type { Db } from '../db/client.ts'
 import type { Logger } from '../log.ts'
 import type { TwinClient } from '../workflows/client.ts'
-import { claimDeliveries, dropInboxes, markDelivered, type NudgeOptions } from './inbox.ts'
+import {
+  claimDeliveries,
+  dropInboxes,
+  markDelivered,
+  type NudgeOptions,
+  retryFailedSoon,
+} from './inbox.ts'
 
 /** Signals in flight at once: enough to hide round trips, few enough not to swamp Temporal. */
 const CONCURRENCY = 32
@@ -11,7 +17,7 @@ const CONCURRENCY = 32
 export interface DeliveryCounts {
   /** Deliveries Temporal accepted: each one workflow task of a twin, at most one in flight. */
   signals: number
-  /** Deliveries that failed (Temporal away, a deadline): the twin is told again later. */
+  /** Deliveries that failed (Temporal away, a deadline): the twin is told again in seconds. */
   failedSignals: number
 }
 
@@ -49,6 +55,7 @@ export function startNudger(opts: {
     const claimed = [...urgent, ...routine]
     const ended: string[] = []
     const delivered: { deviceId: string; upTo: number }[] = []
+    const failed: { deviceId: string; upTo: number }[] = []
     let firstError: unknown
     await pMap(
       claimed,
@@ -63,6 +70,7 @@ export function startNudger(opts: {
             opts.deliveries.inc({ outcome: 'accepted' })
           }
         } catch (error) {
+          failed.push({ deviceId, upTo: delivery.upTo })
           stats.failedSignals++
           opts.deliveries.inc({ outcome: 'failed' })
           firstError ??= error
@@ -71,6 +79,7 @@ export function startNudger(opts: {
       { concurrency: CONCURRENCY },
     )
     await markDelivered(opts.db, delivered)
+    await retryFailedSoon(opts.db, failed, opts.nudge)
     await dropInboxes(opts.db, ended)
     if (firstError) {
       opts.log.warn(

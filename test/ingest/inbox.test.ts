@@ -4,8 +4,10 @@ import { deviceBatches, type Received } from '../../src/ingest/batcher.ts'
 import {
   claimDeliveries,
   DELIVERED_RETELL_MS,
+  FAILED_RETRY_MS,
   markDelivered,
   type NudgeOptions,
+  retryFailedSoon,
   storeInbox,
 } from '../../src/ingest/inbox.ts'
 import { DATABASES, openTestDatabase } from '../support/database.ts'
@@ -66,6 +68,22 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     const later = { ...opts, now: Date.now() + opts.renudgeMs + 1000 }
     const again = await claimDeliveries(database.db, 'urgent', later)
     expect(again.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
+  })
+
+  it('tells a twin again within seconds when its delivery failed, not after renudgeMs', async () => {
+    const id = 'failed-delivery'
+    const now = Date.now()
+    await store([message(id, 1, 1, T0)])
+    const [told] = (await claimDeliveries(database.db, 'urgent', { ...opts, now })).filter(
+      (d) => d.deviceId === id,
+    )
+    expect(told?.delivery.upTo).toBe(1)
+    await retryFailedSoon(database.db, [{ deviceId: id, upTo: 1 }], { ...opts, now })
+    const at = (ms: number) => ({ ...opts, now: now + ms })
+    const early = await claimDeliveries(database.db, 'urgent', at(FAILED_RETRY_MS - 500))
+    expect(early.map((d) => d.deviceId)).not.toContain(id)
+    const soon = await claimDeliveries(database.db, 'urgent', at(FAILED_RETRY_MS + 500))
+    expect(soon.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
   })
 
   it('leaves a delivery Temporal accepted to its twin, however slow, until DELIVERED_RETELL_MS', async () => {

@@ -65,8 +65,8 @@ const schema = z.object({
    */
   DEVTWIN_MAX_TWIN_LAG_MS: z.coerce.number().int().min(1000).default(30_000),
   /**
-   * A delivery Temporal did not accept after this long is made again: the call failed, or the
-   * ingest that claimed it crashed first. (One it accepted waits for its twin; see inbox.ts.)
+   * A delivery claimed by an ingest that crashed before making it is made again after this long.
+   * (A failed call is made again after 2 s; one Temporal accepted waits for its twin; inbox.ts.)
    */
   DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(15_000),
   /**

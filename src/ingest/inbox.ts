@@ -225,23 +225,28 @@ export async function claimDeliveries(
   return [...deliveries].map(([deviceId, delivery]) => ({ deviceId, delivery }))
 }
 
+/** A delivery made to a twin: which twin, and how far its inbox went (`InboxDelivery.upTo`). */
+export interface DeliveryMade {
+  deviceId: string
+  upTo: number
+}
+
+/** Deliveries as rows `d(device_id, seq)` to update `twin_live` from, in one statement. */
+const deliveryRows = (deliveries: readonly DeliveryMade[]) => sql`unnest(
+  ${array(
+    deliveries.map((d) => d.deviceId),
+    'text',
+  )}, ${array(
+    deliveries.map((d) => d.upTo),
+    'int8',
+  )}) as d(device_id, seq)`
+
 /** Temporal accepted these deliveries (`upTo` each): they are not told again soon. */
-export async function markDelivered(
-  db: Db,
-  delivered: readonly { deviceId: string; upTo: number }[],
-): Promise<void> {
+export async function markDelivered(db: Db, delivered: readonly DeliveryMade[]): Promise<void> {
   if (delivered.length === 0) return
   await db.execute(sql`
     update ${twinLive} t set delivered_seq = greatest(t.delivered_seq, d.seq)
-    from unnest(
-      ${array(
-        delivered.map((d) => d.deviceId),
-        'text',
-      )}, ${array(
-        delivered.map((d) => d.upTo),
-        'int8',
-      )}
-    ) as d(device_id, seq)
+    from ${deliveryRows(delivered)}
     where t.device_id = d.device_id`)
 }
 
@@ -256,22 +261,14 @@ export const FAILED_RETRY_MS = 2_000
  */
 export async function retryFailedSoon(
   db: Db,
-  failed: readonly { deviceId: string; upTo: number }[],
+  failed: readonly DeliveryMade[],
   opts: Pick<NudgeOptions, 'renudgeMs' | 'now'>,
 ): Promise<void> {
   if (failed.length === 0) return
   const staleAt = (opts.now ?? Date.now()) + FAILED_RETRY_MS - opts.renudgeMs
   await db.execute(sql`
     update ${twinLive} t set nudged_at = ${new Date(staleAt).toISOString()}::timestamptz
-    from unnest(
-      ${array(
-        failed.map((d) => d.deviceId),
-        'text',
-      )}, ${array(
-        failed.map((d) => d.upTo),
-        'int8',
-      )}
-    ) as d(device_id, seq)
+    from ${deliveryRows(failed)}
     where t.device_id = d.device_id and t.nudged_seq = d.seq and t.delivered_seq < d.seq
       and t.nudged_at > ${new Date(staleAt).toISOString()}::timestamptz`)
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts'
 import type { TwinClient } from '../workflows/client.ts'
 import {
   claimDeliveries,
+  type DeliveryMade,
   dropInboxes,
   markDelivered,
   type NudgeOptions,
@@ -54,8 +55,8 @@ export function startNudger(opts: {
     const routine = routineDue ? await claimDeliveries(opts.db, 'routine', opts.nudge) : []
     const claimed = [...urgent, ...routine]
     const ended: string[] = []
-    const delivered: { deviceId: string; upTo: number }[] = []
-    const failed: { deviceId: string; upTo: number }[] = []
+    const delivered: DeliveryMade[] = []
+    const failed: DeliveryMade[] = []
     let firstError: unknown
     await pMap(
       claimed,

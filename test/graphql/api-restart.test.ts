@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { asc, eq, max } from 'drizzle-orm'
+import { eq, max } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { twinEvents } from '../../src/db/schema.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
+import { loggedVersions } from '../support/twin-events.ts'
 import { waitFor } from '../support/wait.ts'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -55,14 +56,7 @@ describe.each(MODES)('an api killed under load (%s)', (mode) => {
   })
   afterAll(() => stack?.close())
 
-  const logged = async (id: string) =>
-    (
-      await stack.database.db
-        .select({ version: twinEvents.version })
-        .from(twinEvents)
-        .where(eq(twinEvents.deviceId, id))
-        .orderBy(asc(twinEvents.version))
-    ).map((r) => r.version)
+  const logged = (id: string) => loggedVersions(stack.database.db, id)
   const newest = async (id: string) =>
     (
       await stack.database.db

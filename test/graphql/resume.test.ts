@@ -1,4 +1,3 @@
-import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { twinEvents } from '../../src/db/schema.ts'
 import { MAX_REPLAY } from '../../src/graphql/resolvers/resume-point.ts'
@@ -6,6 +5,7 @@ import { restoreTwin } from '../../src/twins/twin.ts'
 import { SEND_COMMAND, simulatedDevices, waitForCommand, waitOnline } from '../support/commands.ts'
 import { chargePoint, REGISTER, UPSERT_MODEL } from '../support/models.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
+import { loggedVersions } from '../support/twin-events.ts'
 import { waitFor } from '../support/wait.ts'
 
 const TWIN_CHANGED = /* GraphQL */ `
@@ -39,15 +39,7 @@ describe.each(MODES)('subscriptions resume (%s)', (mode) => {
 
   const send = (id: string, values: Record<string, unknown>) =>
     stack.publish(stack.topics.device(id, 'telemetry'), { values })
-  /** The versions the twin's change log holds, oldest first. */
-  const logged = async (id: string) =>
-    (
-      await stack.database.db
-        .select({ version: twinEvents.version })
-        .from(twinEvents)
-        .where(eq(twinEvents.deviceId, id))
-        .orderBy(asc(twinEvents.version))
-    ).map((r) => r.version)
+  const logged = (id: string) => loggedVersions(stack.database.db, id)
   const codeOf = (errors: unknown[]) =>
     (errors[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code
 

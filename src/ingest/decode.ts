@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { describeUnstorable, findUnstorable } from '../db/storable.ts'
 import { Topics } from '../topics.ts'
 import type { CommandAck } from '../twins/commands.ts'
-import { inheritedNameProblem } from '../twins/model.ts'
+import { inheritedNameProblem } from '../twins/names.ts'
 import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
 
 const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()], {

@@ -1,3 +1,4 @@
+import { inheritedNameProblem } from './names.ts'
 import type { TwinState } from './twin.ts'
 
 /** What the service wants the device to be: sent retained on `devices/{id}/desired`. */
@@ -19,8 +20,14 @@ export function refuseDesiredPatch(
       message: 'patch must be a JSON object, e.g. {"targetTemperature": 21}',
     }
   }
-  if (Object.keys(patch).length === 0) {
+  const keys = Object.keys(patch)
+  if (keys.length === 0) {
     return { code: 'BAD_USER_INPUT', message: 'patch is empty: name at least one key' }
+  }
+  // `__proto__` would be merged into the state's prototype, and the patch lost with no error.
+  for (const key of keys) {
+    const problem = inheritedNameProblem(key, 'desired key')
+    if (problem) return { code: 'BAD_USER_INPUT', message: problem }
   }
   const current = twin.desired?.version ?? 0
   if (expectedVersion !== null && expectedVersion !== undefined && expectedVersion !== current) {

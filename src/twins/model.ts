@@ -1,15 +1,5 @@
 import { z } from 'zod'
-
-/**
- * Sensor names are keys of the twin's plain objects: `__proto__` would vanish into an object's
- * prototype, and a name every object inherits (`constructor`, `toString`, …) would read as a
- * sensor the twin already has. Such a name is refused wherever it comes in (readings, models).
- */
-export function inheritedNameProblem(name: string): string | null {
-  return name in Object.prototype
-    ? `sensor name "${name}" is refused: every JavaScript object already has it`
-    : null
-}
+import { inheritedNameProblem } from './names.ts'
 
 const name = z
   .string()

@@ -124,6 +124,15 @@ describe.each(MODES)('registry, models, desired state and history (%s)', (mode) 
     })
     const bad = await stack.graphql(SET_DESIRED, { id, patch: [1, 2] })
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+    // Merged as it was, `__proto__` became the state's prototype and the patch was lost unseen.
+    const inherited = await stack.graphql(SET_DESIRED, {
+      id,
+      patch: JSON.parse('{"__proto__": {"mode": "boost"}}'),
+    })
+    expect(inherited.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+      message: 'desired key "__proto__" is refused: every JavaScript object already has it',
+    })
 
     // A device connecting later still gets the document: it is retained.
     const device = await mqtt.connectAsync(stack.mqttUrl, { clientId: `${id}-reader` })

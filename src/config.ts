@@ -70,11 +70,11 @@ const schema = z.object({
    */
   DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(15_000),
   /**
-   * Deliveries waiting in Temporal at most, fleet-wide, before routine ones hold back, so that
-   * urgent ones (alerts, acks, status) never queue behind a backlog: about what Temporal and the
-   * workers run in a second or two.
+   * Deliveries waiting in Temporal at most, fleet-wide: urgent ones (alerts, acks, status) go
+   * first and never queue behind more than this. About what Temporal and the workers run in a
+   * few seconds, well inside the 30 s a worker's sticky queue keeps a task.
    */
-  DEVTWIN_MAX_DELIVERIES_IN_FLIGHT: z.coerce.number().int().min(1).default(200),
+  DEVTWIN_MAX_DELIVERIES_IN_FLIGHT: z.coerce.number().int().min(1).default(100),
   /**
    * Several ingest processes share the device topics through this MQTT shared-subscription
    * group (`$share/{group}/…`, MQTT 5 brokers such as Mosquitto); unset: one ingest.

@@ -79,6 +79,11 @@ export async function startWorker(opts: WorkerOptions) {
     // each new run (every 150 events) and every task after a restart come from there, and with
     // 2 polls those waited 48 s on average at the seed fleet's load.
     nonStickyToStickyPollRatio: 0.5,
+    // A task left on this worker's sticky queue this long goes to the shared queue, behind every
+    // other twin's task there (minutes under load), and is replayed from its history. The SDK's
+    // 10 s let a short burst do that to thousands of twins. A dead worker costs no more: once it
+    // has not polled for 10 s, Temporal gives its twins' new tasks to the shared queue at once.
+    stickyQueueScheduleToStartTimeout: '30 seconds',
     shutdownGraceTime: '5 seconds',
   })
   const running = worker.run()

@@ -128,9 +128,9 @@ export interface NudgeOptions {
   limit: number
   batchesPerTwin: number
   /**
-   * Deliveries waiting in Temporal at most, fleet-wide, before routine ones hold back: so that
-   * an urgent delivery never queues behind more routine ones than Temporal runs in a second or
-   * two, however far the fleet's routine load is beyond what Temporal can take.
+   * Deliveries waiting in Temporal at most, fleet-wide (per ingest, with several): so that an
+   * urgent delivery never queues behind more than Temporal runs in a few seconds, however far
+   * the fleet's load is beyond what Temporal can take.
    */
   maxInFlight: number
   now?: number
@@ -149,18 +149,38 @@ export type Urgency = 'urgent' | 'routine'
 export const DELIVERED_RETELL_MS = 300_000
 
 /**
- * Claims the twins to tell about their inbox now, and returns what to tell each. A twin is told
- * when it has applied everything it was told before (so at most one delivery is ever waiting in
- * Temporal per twin) and its inbox holds an urgent batch or its very first (`urgent`), or a
- * routine batch that has waited long enough, while fewer than `maxInFlight` deliveries wait
- * fleet-wide (`routine`, oldest first). A claim Temporal never accepted (`markDelivered`) is
- * told again after `renudgeMs`, an accepted one after `DELIVERED_RETELL_MS`, both without the
- * batches. Claiming sets `nudged_seq` in the same statement, and rows locked by another ingest
- * are skipped, so two ingests never tell a twin the same thing.
+ * How many more deliveries Temporal may be given now: `maxInFlight` less those it accepted that
+ * their twins have not applied yet. Only accepted ones count: a claim whose call failed, or
+ * whose ingest died before making it, is nothing Temporal has to run, and counting it would
+ * hold every other twin back until it is retried.
+ */
+export async function deliveryRoom(
+  db: Db,
+  opts: Pick<NudgeOptions, 'maxInFlight' | 'now'>,
+): Promise<number> {
+  const lostBefore = new Date((opts.now ?? Date.now()) - DELIVERED_RETELL_MS).toISOString()
+  const [inFlight] = resultRows<{ n: string | number }>(
+    await db.execute(sql`
+      select count(*) as n from ${twinLive}
+      where delivered_seq > applied_seq and nudged_at >= ${lostBefore}::timestamptz`),
+  )
+  return Math.max(0, opts.maxInFlight - Number(inFlight?.n ?? 0))
+}
+
+/**
+ * Claims at most `room` twins to tell about their inbox now (see `deliveryRoom`), and returns
+ * what to tell each. A twin is told when it has applied everything it was told before (so at
+ * most one delivery is ever waiting in Temporal per twin) and its inbox holds an urgent batch or
+ * its very first (`urgent`), or a routine batch that has waited long enough (`routine`), oldest
+ * first. A claim Temporal never accepted (`markDelivered`) is told again after `renudgeMs`, an
+ * accepted one after `DELIVERED_RETELL_MS`, both without the batches. Claiming sets
+ * `nudged_seq` in the same statement, and rows locked by another ingest are skipped, so two
+ * ingests never tell a twin the same thing.
  */
 export async function claimDeliveries(
   db: Db,
   urgency: Urgency,
+  room: number,
   opts: NudgeOptions,
 ): Promise<{ deviceId: string; delivery: InboxDelivery }[]> {
   const now = opts.now ?? Date.now()
@@ -170,16 +190,8 @@ export async function claimDeliveries(
   const staleBefore = new Date(now - opts.renudgeMs).toISOString()
   const lostBefore = new Date(now - DELIVERED_RETELL_MS).toISOString()
   const urgent = sql`(urgent_seq > applied_seq or applied_seq = 0)`
-  let limit = opts.limit
-  if (urgency === 'routine') {
-    const [inFlight] = resultRows<{ n: string | number }>(
-      await db.execute(sql`
-        select count(*) as n from ${twinLive}
-        where nudged_seq > applied_seq and nudged_at >= ${lostBefore}::timestamptz`),
-    )
-    limit = Math.min(limit, Math.max(0, opts.maxInFlight - Number(inFlight?.n ?? 0)))
-    if (limit === 0) return []
-  }
+  const limit = Math.min(opts.limit, room)
+  if (limit <= 0) return []
   const due =
     urgency === 'urgent'
       ? urgent

@@ -178,7 +178,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       renudgeMs: opts.renudgeMs ?? 15_000,
       limit: 500,
       batchesPerTwin: 50,
-      maxInFlight: opts.maxDeliveriesInFlight ?? 200,
+      maxInFlight: opts.maxDeliveriesInFlight ?? 100,
     },
     counts: stats,
     deliveries: metrics.deliveries,

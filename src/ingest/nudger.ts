@@ -6,6 +6,7 @@ import type { TwinClient } from '../workflows/client.ts'
 import {
   claimDeliveries,
   type DeliveryMade,
+  deliveryRoom,
   dropInboxes,
   markDelivered,
   type NudgeOptions,
@@ -46,13 +47,18 @@ export function startNudger(opts: {
   let routineAt = 0
 
   const round = async () => {
-    // Urgent first: the routine claim counts them in flight and leaves them room. Routine
-    // batches wait tens of seconds by design, so they are looked for once a tick, not after
-    // every flush (that is two statements fewer per flush).
-    const urgent = await claimDeliveries(opts.db, 'urgent', opts.nudge)
+    // Urgent first, and routine ones in the room they leave. Urgent ones are held to the room
+    // too: given all at once (every twin's first reading at start-up), they queued in Temporal
+    // for longer than a worker's sticky queue keeps a task (30 s), and each task that timed out
+    // there waited minutes more on the shared queue. Routine batches wait tens of seconds by
+    // design, so they are looked for once a tick, not after every flush.
+    const room = await deliveryRoom(opts.db, opts.nudge)
+    const urgent = await claimDeliveries(opts.db, 'urgent', room, opts.nudge)
     const routineDue = Date.now() - routineAt >= everyMs
     if (routineDue) routineAt = Date.now()
-    const routine = routineDue ? await claimDeliveries(opts.db, 'routine', opts.nudge) : []
+    const routine = routineDue
+      ? await claimDeliveries(opts.db, 'routine', room - urgent.length, opts.nudge)
+      : []
     const claimed = [...urgent, ...routine]
     const ended: string[] = []
     const delivered: DeliveryMade[] = []

@@ -1,14 +1,17 @@
+import { like } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { twinLive } from '../../src/db/schema.ts'
 import { deviceBatches, type Received } from '../../src/ingest/batcher.ts'
 import {
   claimDeliveries,
   DELIVERED_RETELL_MS,
+  deliveryRoom,
   FAILED_RETRY_MS,
   markDelivered,
   type NudgeOptions,
   retryFailedSoon,
   storeInbox,
+  type Urgency,
 } from '../../src/ingest/inbox.ts'
 import { DATABASES, openTestDatabase } from '../support/database.ts'
 import { receivedReading } from '../support/received.ts'
@@ -35,38 +38,74 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     maxInFlight: 3,
   }
 
+  /** A claim with room for every twin due (the room has tests of its own). */
+  const claim = (urgency: Urgency, o: NudgeOptions = opts) =>
+    claimDeliveries(database.db, urgency, o.limit, o)
+
   it('tells each twin once at a time: urgent at once, routine when old enough and Temporal has room', async () => {
     const ids = Array.from({ length: 6 }, (_, i) => `twin-${i}`)
     // First readings: urgent, and each twin told once, with its batch.
     await store(ids.map((id) => message(id, 1, 1, T0 - 10_000)))
-    const first = await claimDeliveries(database.db, 'urgent', opts)
+    const first = await claimDeliveries(database.db, 'urgent', 100, opts)
     expect(first.map((d) => d.deviceId).sort()).toEqual(ids)
     expect(first[0]?.delivery).toMatchObject({ upTo: 1, batches: [{ seq: 1 }] })
-    expect(await claimDeliveries(database.db, 'urgent', opts)).toEqual([])
+    expect(await claim('urgent')).toEqual([])
 
     // The twins apply what they were told (as persistTwin records it).
     await database.db.update(twinLive).set({ appliedSeq: 1, pendingSince: null })
     // Routine readings, old enough; one urgent (a string value changed).
     await store(ids.map((id, i) => message(id, 2, i === 0 ? 'on' : 2, T0 - 5_000)))
-    const urgent = await claimDeliveries(database.db, 'urgent', opts)
+    const room = await deliveryRoom(database.db, opts)
+    expect(room).toBe(3)
+    const urgent = await claimDeliveries(database.db, 'urgent', room, opts)
     expect(urgent.map((d) => d.deviceId)).toEqual(['twin-0'])
-    // One in flight: room for two routine deliveries under maxInFlight 3.
-    const routine = await claimDeliveries(database.db, 'routine', opts)
+    // Temporal accepted it: in flight, it leaves room for two routine deliveries of three.
+    await markDelivered(database.db, [{ deviceId: 'twin-0', upTo: 2 }])
+    expect(await deliveryRoom(database.db, opts)).toBe(2)
+    const routine = await claimDeliveries(database.db, 'routine', 2, opts)
     expect(routine).toHaveLength(2)
     expect(routine[0]?.delivery).toMatchObject({ upTo: 2, batches: [{ seq: 2 }] })
-    expect(await claimDeliveries(database.db, 'routine', opts)).toEqual([])
+    await markDelivered(
+      database.db,
+      routine.map((d) => ({ deviceId: d.deviceId, upTo: 2 })),
+    )
+    // Three in flight: the rest wait until a twin applies its delivery.
+    expect(await deliveryRoom(database.db, opts)).toBe(0)
+    expect(await claimDeliveries(database.db, 'routine', 0, opts)).toEqual([])
+  })
+
+  it('holds urgent deliveries to the room too, oldest first, and counts only what Temporal accepted', async () => {
+    const ids = Array.from({ length: 4 }, (_, i) => `burst-${i}`)
+    await store(ids.map((id, i) => message(id, 1, 1, T0 - 10_000 + i)))
+    // A burst of first readings larger than the room: the oldest go, the rest wait in Postgres.
+    const first = await claimDeliveries(database.db, 'urgent', 2, opts)
+    expect(first.map((d) => d.deviceId)).toEqual(['burst-0', 'burst-1'])
+    // Calls that failed (or were never made) are nothing Temporal has to run: no room taken.
+    const wide = { ...opts, maxInFlight: 100 }
+    const before = await deliveryRoom(database.db, wide)
+    await retryFailedSoon(database.db, [{ deviceId: 'burst-0', upTo: 1 }], opts)
+    expect(await deliveryRoom(database.db, wide)).toBe(before)
+    await markDelivered(database.db, [{ deviceId: 'burst-1', upTo: 1 }])
+    expect(await deliveryRoom(database.db, wide)).toBe(before - 1)
+    const rest = await claimDeliveries(database.db, 'urgent', 100, opts)
+    expect(rest.map((d) => d.deviceId)).toEqual(['burst-2', 'burst-3'])
+    // Applied: out of the way of the tests below.
+    await database.db
+      .update(twinLive)
+      .set({ appliedSeq: 1, pendingSince: null })
+      .where(like(twinLive.deviceId, 'burst-%'))
   })
 
   it('tells a twin again whose delivery Temporal never accepted, without the batches: it reads them itself', async () => {
     const id = 'lost-delivery'
     await store([message(id, 1, 1, T0)])
-    const [told] = await claimDeliveries(database.db, 'urgent', opts)
+    const [told] = await claim('urgent')
     expect(told?.delivery).toMatchObject({ upTo: 1, batches: [{ seq: 1 }] })
     // Not applied, and not yet stale: not told again.
-    expect(await claimDeliveries(database.db, 'urgent', opts)).toEqual([])
+    expect(await claim('urgent')).toEqual([])
     // Long after, still not applied: told again how far its inbox goes, with no batches.
     const later = { ...opts, now: Date.now() + opts.renudgeMs + 1000 }
-    const again = await claimDeliveries(database.db, 'urgent', later)
+    const again = await claim('urgent', later)
     expect(again.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
   })
 
@@ -74,33 +113,29 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     const id = 'failed-delivery'
     const now = Date.now()
     await store([message(id, 1, 1, T0)])
-    const [told] = (await claimDeliveries(database.db, 'urgent', { ...opts, now })).filter(
-      (d) => d.deviceId === id,
-    )
+    const [told] = (await claim('urgent', { ...opts, now })).filter((d) => d.deviceId === id)
     expect(told?.delivery.upTo).toBe(1)
     await retryFailedSoon(database.db, [{ deviceId: id, upTo: 1 }], { ...opts, now })
     const at = (ms: number) => ({ ...opts, now: now + ms })
-    const early = await claimDeliveries(database.db, 'urgent', at(FAILED_RETRY_MS - 500))
+    const early = await claim('urgent', at(FAILED_RETRY_MS - 500))
     expect(early.map((d) => d.deviceId)).not.toContain(id)
-    const soon = await claimDeliveries(database.db, 'urgent', at(FAILED_RETRY_MS + 500))
+    const soon = await claim('urgent', at(FAILED_RETRY_MS + 500))
     expect(soon.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
   })
 
   it('leaves a delivery Temporal accepted to its twin, however slow, until DELIVERED_RETELL_MS', async () => {
     const id = 'slow-twin'
     await store([message(id, 1, 1, T0)])
-    const [told] = (await claimDeliveries(database.db, 'urgent', opts)).filter(
-      (d) => d.deviceId === id,
-    )
+    const [told] = (await claim('urgent')).filter((d) => d.deviceId === id)
     expect(told?.delivery.upTo).toBe(1)
     await markDelivered(database.db, [{ deviceId: id, upTo: 1 }])
     // Past renudgeMs: Temporal holds the delivery, the twin is only slow.
     const stale = { ...opts, now: Date.now() + opts.renudgeMs + 1000 }
-    const retold = await claimDeliveries(database.db, 'urgent', stale)
+    const retold = await claim('urgent', stale)
     expect(retold.map((d) => d.deviceId)).not.toContain(id)
     // Past DELIVERED_RETELL_MS with nothing applied: its workflow may have ended; told again.
     const lost = { ...opts, now: Date.now() + DELIVERED_RETELL_MS + 1000 }
-    const again = await claimDeliveries(database.db, 'urgent', lost)
+    const again = await claim('urgent', lost)
     expect(again.find((d) => d.deviceId === id)?.delivery).toEqual({ upTo: 1, batches: [] })
   })
 })

@@ -42,6 +42,7 @@ import {
   releaseReservation,
   reserve,
 } from '../twins/reservations.ts'
+import { goesSilent } from '../twins/silence.ts'
 import { step } from '../twins/step.ts'
 import { describeTwin } from '../twins/summary.ts'
 import { applyBatch, publishedTwin, restoreTwin, type TwinState } from '../twins/twin.ts'
@@ -367,6 +368,20 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     })
   }
 
+  /** Applies what the inbox in Postgres holds beyond what this twin applied. */
+  const catchUp = async () => {
+    const read = await readInbox(twin.deviceId, twin.inboxSeq)
+    applyInbox(read.batches)
+    // Nothing more to read (the inbox was let go): stop looking for it.
+    knownSeq = read.batches.length > 0 ? Math.max(read.head, twin.inboxSeq) : twin.inboxSeq
+  }
+  // Asked the first time it matters: histories recorded before it replay without the read.
+  let silenceRead: boolean | undefined
+  const readsBeforeSilence = () => {
+    silenceRead ??= patched('inbox-before-silence')
+    return silenceRead
+  }
+
   // Runs begun before short runs keep the long ones they were recorded with.
   const shortRuns = patched('short-runs')
   const runIsFull = () => {
@@ -399,14 +414,15 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     } else {
       await condition(due)
     }
-    if (timedOut) advance((t) => t) // only time passed: judge health, commands, reservation again
-    if (behind()) {
-      // A delivery left a gap, or the twin (re)started: catch up from Postgres.
-      const read = await readInbox(twin.deviceId, twin.inboxSeq)
-      applyInbox(read.batches)
-      // Nothing more to read (the inbox was let go): stop looking for it.
-      knownSeq = read.batches.length > 0 ? Math.max(read.head, twin.inboxSeq) : twin.inboxSeq
+    if (timedOut) {
+      // Silence is judged on what the device sent, not on what this twin applied: under load
+      // its deliveries wait in Postgres, and a twin minutes behind called reporting devices
+      // SILENT (and cleared it at its next delivery). It reads its inbox before it says so.
+      if (goesSilent(twin, model, Date.now()) && readsBeforeSilence()) await catchUp()
+      advance((t) => t) // only time passed: judge health, commands, reservation again
     }
+    // A delivery left a gap, or the twin (re)started: catch up from Postgres.
+    if (behind()) await catchUp()
     // Commands go out first: the device is waiting, the write is not.
     const sending = outbox.splice(0)
     await Promise.all(sending.map(publishOnce))

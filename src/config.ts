@@ -7,6 +7,10 @@ const flag = z
 
 const port = z.coerce.number().int().min(0).max(65535)
 
+/** Defaults that ingest also falls back on when started without a config (tests). */
+export const DEFAULT_RENUDGE_MS = 15_000
+export const DEFAULT_MAX_DELIVERIES_IN_FLIGHT = 100
+
 /** A duration with its unit ("30d", "12h", "90m"), at least `min` ms, as milliseconds. */
 const duration = (min: number, minText: string) =>
   z.string().transform((text, ctx) => {
@@ -68,13 +72,17 @@ const schema = z.object({
    * A delivery claimed by an ingest that crashed before making it is made again after this long.
    * (A failed call is made again after 2 s; one Temporal accepted waits for its twin; inbox.ts.)
    */
-  DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(15_000),
+  DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(DEFAULT_RENUDGE_MS),
   /**
    * Deliveries waiting in Temporal at most, fleet-wide: urgent ones (alerts, acks, status) go
    * first and never queue behind more than this. About what Temporal and the workers run in a
    * few seconds, well inside the 30 s a worker's sticky queue keeps a task.
    */
-  DEVTWIN_MAX_DELIVERIES_IN_FLIGHT: z.coerce.number().int().min(1).default(100),
+  DEVTWIN_MAX_DELIVERIES_IN_FLIGHT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_MAX_DELIVERIES_IN_FLIGHT),
   /**
    * Several ingest processes share the device topics through this MQTT shared-subscription
    * group (`$share/{group}/…`, MQTT 5 brokers such as Mosquitto); unset: one ingest.

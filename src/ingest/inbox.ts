@@ -128,9 +128,10 @@ export interface NudgeOptions {
   limit: number
   batchesPerTwin: number
   /**
-   * Deliveries waiting in Temporal at most, fleet-wide (per ingest, with several): so that an
-   * urgent delivery never queues behind more than Temporal runs in a few seconds, however far
-   * the fleet's load is beyond what Temporal can take.
+   * Deliveries waiting in Temporal at most, fleet-wide: so that an urgent delivery never queues
+   * behind more than Temporal runs in a few seconds, however far the fleet's load is beyond what
+   * Temporal can take. Several ingests read the same count, so rounds made at the same moment
+   * may each fill the room once.
    */
   maxInFlight: number
   now?: number

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import mqtt, { type IClientOptions } from 'mqtt'
 import { Registry } from 'prom-client'
+import { DEFAULT_MAX_DELIVERIES_IN_FLIGHT, DEFAULT_RENUDGE_MS } from '../config.ts'
 import type { Db } from '../db/client.ts'
 import { retryTransient } from '../db/retry.ts'
 import type { Logger } from '../log.ts'
@@ -33,7 +34,7 @@ export interface IngestOptions {
   maxTwinLagMs: number
   /** When a twin that was told of its inbox and did not apply it is told again. */
   renudgeMs?: number
-  /** Deliveries waiting in Temporal at most before routine ones hold back (see inbox.ts). */
+  /** Deliveries waiting in Temporal at most, urgent ones first (see `deliveryRoom`). */
   maxDeliveriesInFlight?: number
   /** Shared-subscription group, when several ingests share the device topics. */
   shareGroup?: string | undefined
@@ -175,10 +176,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     log,
     nudge: {
       maxLagMs: opts.maxTwinLagMs,
-      renudgeMs: opts.renudgeMs ?? 15_000,
+      renudgeMs: opts.renudgeMs ?? DEFAULT_RENUDGE_MS,
       limit: 500,
       batchesPerTwin: 50,
-      maxInFlight: opts.maxDeliveriesInFlight ?? 100,
+      maxInFlight: opts.maxDeliveriesInFlight ?? DEFAULT_MAX_DELIVERIES_IN_FLIGHT,
     },
     counts: stats,
     deliveries: metrics.deliveries,

@@ -60,6 +60,22 @@ export function refuseReservation(
   durationSeconds: number,
   now: number,
 ): ReservationRefusal | null {
+  return (
+    refuseReservationRequest(twin, holder, durationSeconds, now) ??
+    refuseUnavailable(twin, model, now)
+  )
+}
+
+/**
+ * What is wrong with a reservation request whatever the device said lately: its arguments, or
+ * an active reservation. Judged before the twin reads its inbox (see `refuseUnavailable`).
+ */
+export function refuseReservationRequest(
+  twin: TwinState,
+  holder: string,
+  durationSeconds: number,
+  now: number,
+): ReservationRefusal | null {
   if (holder.trim().length === 0 || holder.length > 200) {
     return { code: 'BAD_USER_INPUT', message: 'holder must be 1-200 characters' }
   }
@@ -72,6 +88,19 @@ export function refuseReservation(
       message: `reserved by ${active.holder} until ${new Date(active.expiresAt).toISOString()}`,
     }
   }
+  return null
+}
+
+/**
+ * Why what the device said lately keeps it from being reserved: offline, no message within its
+ * model's `freshnessSeconds`, SILENT or FLAPPING. Judged on fresh data only: the twin reads its
+ * inbox first, since routine readings wait there for its checkpoint.
+ */
+function refuseUnavailable(
+  twin: TwinState,
+  model: DeviceModel | null,
+  now: number,
+): ReservationRefusal | null {
   const unavailable = (why: string): ReservationRefusal => ({
     code: 'DEVICE_UNAVAILABLE',
     message: `device ${twin.deviceId} cannot be reserved: ${why}`,

@@ -11,7 +11,7 @@ import { applyLive, emptyLive, type LiveState, withLive } from '../../src/twins/
 import type { DeviceModel } from '../../src/twins/model.ts'
 import { type Reading, toReading } from '../../src/twins/reading.ts'
 import { applyBatch, newTwin } from '../../src/twins/twin.ts'
-import { isUrgent } from '../../src/twins/urgency.ts'
+import { isUrgent, unhealthySensors } from '../../src/twins/urgency.ts'
 
 const T0 = Date.parse('2026-11-23T12:00:00Z')
 
@@ -111,6 +111,61 @@ describe('isUrgent', () => {
   it('judges reading by reading: out of range and back within one batch is urgent', () => {
     const b = batch([reading(T0 + 1000, { temp: 90 }), reading(T0 + 2000, { temp: 21 })])
     expect(isUrgent(before, b, model)).toBe(true)
+  })
+
+  const rich = {
+    ...model,
+    sensors: [
+      { name: 'temp', kind: 'NUMBER', min: 0, max: 80, stuckAfterSeconds: 60 },
+      { name: 'power', kind: 'NUMBER', silentAfterSeconds: 30 },
+      { name: 'cable', kind: 'ENUM' },
+    ],
+    rules: [{ sensor: 'power', requires: 'cable', equals: 'connected', withinSeconds: 10 }],
+    aggregates: [{ sensor: 'temp', fn: 'AVG', windowSeconds: 60, above: 50 }],
+    silentAfterSeconds: 120,
+  } as DeviceModel
+  const plugged = live(batch([reading(T0, { temp: 20, power: 5, cable: 'connected' })]))
+  const at = (ms: number, values: Reading['values']) => batch([reading(T0 + ms, values)])
+
+  it('sends at once what ends a silence the model calls SILENT', () => {
+    expect(isUrgent(plugged, at(1000, { temp: 21 }), rich)).toBe(false)
+    expect(isUrgent(plugged, at(121_000, { temp: 21 }), rich)).toBe(true)
+    // One sensor's own silence.
+    expect(isUrgent(plugged, at(31_000, { power: 6 }), rich)).toBe(true)
+  })
+
+  it('sends at once the reading that makes a number STUCK, and the one that frees it', () => {
+    expect(isUrgent(plugged, at(30_000, { temp: 20 }), rich)).toBe(false)
+    expect(isUrgent(plugged, at(60_000, { temp: 20 }), rich)).toBe(true)
+    const stuckLive = live(
+      batch([reading(T0, { temp: 20 })]),
+      batch([reading(T0 + 70_000, { temp: 20 })]),
+    )
+    expect(isUrgent(stuckLive, at(71_000, { temp: 20 }), rich)).toBe(false)
+    expect(isUrgent(stuckLive, at(72_000, { temp: 21 }), rich)).toBe(true)
+  })
+
+  it('sends at once a change a consistency rule may call implausible', () => {
+    expect(isUrgent(plugged, at(1000, { power: 6 }), rich)).toBe(false)
+    const unplugged = live(batch([reading(T0, { temp: 20, power: 5, cable: 'none' })]))
+    expect(isUrgent(unplugged, at(1000, { power: 6 }), rich)).toBe(true)
+  })
+
+  it("sends at once values beyond an aggregate rule's bound, and changes of unhealthy sensors", () => {
+    expect(isUrgent(plugged, at(1000, { temp: 55 }), rich)).toBe(true)
+    expect(isUrgent(plugged, at(1000, { temp: 21 }), rich, { unhealthy: ['temp'] })).toBe(true)
+    expect(isUrgent(plugged, at(1000, { power: 6 }), rich, { unhealthy: ['temp'] })).toBe(false)
+  })
+})
+
+describe('unhealthySensors', () => {
+  it('names the sensors neither OK nor UNKNOWN', () => {
+    const sensorHealth = {
+      a: { health: 'OK', reason: null },
+      b: { health: 'UNKNOWN', reason: 'never reported' },
+      c: { health: 'STUCK', reason: 'unchanged' },
+    } as const
+    expect(unhealthySensors({ sensorHealth })).toEqual(['c'])
   })
 })
 

@@ -238,7 +238,7 @@ export async function startStack({
         db: database.db,
         twins: await twinClient('ingest'),
         batchMs: config.DEVTWIN_BATCH_MS,
-        maxTwinLagMs: config.DEVTWIN_MAX_TWIN_LAG_MS,
+        checkpointMs: config.DEVTWIN_CHECKPOINT_MS,
         renudgeMs: config.DEVTWIN_RENUDGE_MS,
         maxDeliveriesInFlight: config.DEVTWIN_MAX_DELIVERIES_IN_FLIGHT,
         shareGroup: config.DEVTWIN_INGEST_SHARE_GROUP,

@@ -7,6 +7,7 @@ import type { Topics } from '../topics.ts'
 import type { AlertChange } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
 import type { TwinState } from '../twins/twin.ts'
+import { unhealthySensors } from '../twins/urgency.ts'
 import { storeAlerts } from './store-alerts.ts'
 import { storeCommands, storeReservations } from './store-commands.ts'
 import type { TwinRecords } from './store-records.ts'
@@ -72,7 +73,7 @@ async function write(
             .values(changes.map((c) => ({ ...c, at: new Date(c.at) })))
             .onConflictDoNothing()
             .returning({ version: twinEvents.version })
-    if (twin.inboxSeq > 0) await markApplied(tx, twin.deviceId, twin.inboxSeq)
+    if (twin.inboxSeq > 0) await markApplied(tx, twin)
     const commands = await storeCommands(tx, records.commands)
     await storeReservations(tx, records.reservations)
     return { versions, commands, alertRows: await storeAlerts(tx, alerts) }
@@ -96,14 +97,21 @@ async function write(
 }
 
 /**
- * The inbox batches up to `seq` are applied and written with this snapshot: ingest may tell the
- * twin of the next ones, and the lag is counted from the oldest batch still waiting.
+ * The inbox batches up to the twin's are applied and written with this snapshot: ingest may tell
+ * the twin of the next ones, the lag is counted from the oldest batch still waiting, and ingest
+ * judges what comes next against the sensors this twin holds unhealthy (see urgency.ts).
  */
-async function markApplied(tx: Db, deviceId: string, seq: number): Promise<void> {
+async function markApplied(tx: Db, twin: TwinState): Promise<void> {
+  const { deviceId, inboxSeq: seq } = twin
+  // As JSON text: an empty array parameter is not sent alike by both drivers.
+  const unhealthy = JSON.stringify(unhealthySensors(twin))
   await tx.execute(sql`
-    update ${twinLive} set applied_seq = ${seq}, pending_since = (
-      select min(received_at) from ${twinInbox} where device_id = ${deviceId} and seq > ${seq}
-    )
-    where device_id = ${deviceId} and applied_seq < ${seq}`)
+    update ${twinLive} set
+      unhealthy = array(select jsonb_array_elements_text(${unhealthy}::jsonb)),
+      applied_seq = greatest(applied_seq, ${seq}),
+      pending_since = case when applied_seq < ${seq} then (
+        select min(received_at) from ${twinInbox} where device_id = ${deviceId} and seq > ${seq}
+      ) else pending_since end
+    where device_id = ${deviceId}`)
   await tx.delete(twinInbox).where(and(eq(twinInbox.deviceId, deviceId), lte(twinInbox.seq, seq)))
 }

@@ -96,6 +96,10 @@ export const twinLive = pgTable('twin_live', {
   urgentSeq: bigint('urgent_seq', { mode: 'number' }).notNull().default(0),
   /** Receive time of the oldest batch the twin has not applied; null when it is current. */
   pendingSince: ms('pending_since'),
+  /** Whether the last claim was urgent: checkpoints may fill only their share of the room. */
+  nudgedUrgent: boolean('nudged_urgent').notNull().default(false),
+  /** Sensors the twin's last written state holds unhealthy: a change of one is urgent. */
+  unhealthy: text('unhealthy').array().notNull().default(sql`'{}'::text[]`),
 })
 
 /** Batches stored for a twin and not yet applied by it, numbered per device from 1. */

@@ -25,6 +25,7 @@ interface LiveRow {
   sensors: LiveState['sensors']
   last_seen_at: string | Date | null
   inbox_seq: string | number
+  unhealthy: string[] | null
 }
 
 interface ClaimRow {
@@ -54,7 +55,7 @@ export async function storeInbox(
     insert into ${twinLive} (device_id) select unnest(${array(ids, 'text')})
     on conflict do nothing`)
   const rows = await tx.execute(sql`
-    select device_id, sensors, last_seen_at, inbox_seq from ${twinLive}
+    select device_id, sensors, last_seen_at, inbox_seq, unhealthy from ${twinLive}
     where device_id = any(${array(ids, 'text')}) order by device_id for update`)
   const before = new Map(resultRows<LiveRow>(rows).map((r) => [r.device_id, r]))
 
@@ -75,7 +76,9 @@ export async function storeInbox(
       live: next.live,
       changed: next.changed,
       changes: next.changes,
-      urgent: isUrgent(live, twinBatch, modelOf(batch.deviceId)),
+      urgent: isUrgent(live, twinBatch, modelOf(batch.deviceId), {
+        unhealthy: row?.unhealthy ?? [],
+      }),
     })
     batchJson.push(JSON.stringify(twinBatch))
     receivedAt.push(batch.received.reduce((t, r) => Math.min(t, r.receivedAt), Infinity))
@@ -117,8 +120,8 @@ export async function storeInbox(
 }
 
 export interface NudgeOptions {
-  /** A routine batch waits for its twin at most about this long (DEVTWIN_MAX_TWIN_LAG_MS). */
-  maxLagMs: number
+  /** A routine batch is folded into its twin once it has waited this long (DEVTWIN_CHECKPOINT_MS). */
+  checkpointMs: number
   /**
    * A claim whose delivery Temporal did not accept (the call failed, or ingest died before it
    * was made) is told again after this long.
@@ -130,15 +133,24 @@ export interface NudgeOptions {
   /**
    * Deliveries waiting in Temporal at most, fleet-wide: so that an urgent delivery never queues
    * behind more than Temporal runs in a few seconds, however far the fleet's load is beyond what
-   * Temporal can take. Several ingests read the same count, so rounds made at the same moment
-   * may each fill the room once.
+   * Temporal can take. Checkpoints may fill only `CHECKPOINT_SHARE` of it. Several ingests read
+   * the same count, so rounds made at the same moment may each fill the room once.
    */
   maxInFlight: number
   now?: number
 }
 
-/** Which twins one claim takes: those with an urgent batch (or their first), or routine ones. */
-export type Urgency = 'urgent' | 'routine'
+/**
+ * Which twins one claim takes: those with an urgent batch (or their first), or those whose
+ * routine batches are due at their checkpoint.
+ */
+export type Urgency = 'urgent' | 'checkpoint'
+
+/**
+ * The share of the in-flight limit checkpoints may hold: the rest is always there for urgent
+ * deliveries, however many checkpoints fall due at once (a worker back after an outage).
+ */
+export const CHECKPOINT_SHARE = 1 / 2
 
 /**
  * A delivery Temporal accepted is in the twin's history and will be applied however long its
@@ -151,29 +163,37 @@ export const DELIVERED_RETELL_MS = 300_000
 
 /**
  * How many more deliveries Temporal may be given now: `maxInFlight` less those it accepted that
- * their twins have not applied yet. Only accepted ones count: a claim whose call failed, or
- * whose ingest died before making it, is nothing Temporal has to run, and counting it would
- * hold every other twin back until it is retried.
+ * their twins have not applied yet, and of that how many may be checkpoints (their share less
+ * the checkpoints in flight). Only accepted ones count: a claim whose call failed, or whose
+ * ingest died before making it, is nothing Temporal has to run, and counting it would hold
+ * every other twin back until it is retried.
  */
 export async function deliveryRoom(
   db: Db,
   opts: Pick<NudgeOptions, 'maxInFlight' | 'now'>,
-): Promise<number> {
+): Promise<{ urgent: number; checkpoint: number }> {
   const lostBefore = new Date((opts.now ?? Date.now()) - DELIVERED_RETELL_MS).toISOString()
-  const [inFlight] = resultRows<{ n: string | number }>(
+  const [inFlight] = resultRows<{ urgent: string | number; checkpoint: string | number }>(
     await db.execute(sql`
-      select count(*) as n from ${twinLive}
+      select count(*) filter (where nudged_urgent) as urgent,
+        count(*) filter (where not nudged_urgent) as checkpoint
+      from ${twinLive}
       where delivered_seq > applied_seq and nudged_at >= ${lostBefore}::timestamptz`),
   )
-  return Math.max(0, opts.maxInFlight - Number(inFlight?.n ?? 0))
+  const checkpoints = Number(inFlight?.checkpoint ?? 0)
+  const urgent = Math.max(0, opts.maxInFlight - Number(inFlight?.urgent ?? 0) - checkpoints)
+  const share = Math.max(1, Math.floor(opts.maxInFlight * CHECKPOINT_SHARE))
+  return { urgent, checkpoint: Math.min(urgent, Math.max(0, share - checkpoints)) }
 }
 
 /**
  * Claims at most `room` twins to tell about their inbox now (see `deliveryRoom`), and returns
  * what to tell each. A twin is told when it has applied everything it was told before (so at
- * most one delivery is ever waiting in Temporal per twin) and its inbox holds an urgent batch or
- * its very first (`urgent`), or a routine batch that has waited long enough (`routine`), oldest
- * first. A claim Temporal never accepted (`markDelivered`) is told again after `renudgeMs`, an
+ * most one delivery is ever waiting in Temporal per twin, and a flapping device's urgent batches
+ * coalesce into one delivery per round trip, which slows as Temporal does) and its inbox holds an
+ * urgent batch or its very first (`urgent`), or a routine batch that has waited for its
+ * checkpoint (`checkpoint`), oldest first. A claim Temporal never accepted (`markDelivered`) is
+ * told again after `renudgeMs`, an
  * accepted one after `DELIVERED_RETELL_MS`, both without the batches. Claiming sets
  * `nudged_seq` in the same statement, and rows locked by another ingest are skipped, so two
  * ingests never tell a twin the same thing.
@@ -185,9 +205,9 @@ export async function claimDeliveries(
   opts: NudgeOptions,
 ): Promise<{ deviceId: string; delivery: InboxDelivery }[]> {
   const now = opts.now ?? Date.now()
-  // Routine batches go once they are this old, so that applying them keeps within the limit.
+  // Routine batches go at their checkpoint, once they are this old.
   // Timestamps travel as ISO text: drizzle's postgres.js driver does not serialise a Date here.
-  const routineBefore = new Date(now - opts.maxLagMs * ROUTINE_SHARE).toISOString()
+  const checkpointBefore = new Date(now - opts.checkpointMs).toISOString()
   const staleBefore = new Date(now - opts.renudgeMs).toISOString()
   const lostBefore = new Date(now - DELIVERED_RETELL_MS).toISOString()
   const urgent = sql`(urgent_seq > applied_seq or applied_seq = 0)`
@@ -196,7 +216,7 @@ export async function claimDeliveries(
   const due =
     urgency === 'urgent'
       ? urgent
-      : sql`not ${urgent} and pending_since <= ${routineBefore}::timestamptz`
+      : sql`not ${urgent} and pending_since <= ${checkpointBefore}::timestamptz`
   // A twin told before that has not applied it is told again with no batches, only how far its
   // inbox goes: it reads them from Postgres itself. Its workflow task may be failing; carrying
   // the batches again each time would grow its history by them for every retry.
@@ -214,7 +234,8 @@ export async function claimDeliveries(
       limit ${limit}
       for update skip locked
     ), claimed as (
-      update ${twinLive} t set nudged_seq = inbox_seq, nudged_at = ${new Date(now).toISOString()}::timestamptz
+      update ${twinLive} t set nudged_seq = inbox_seq, nudged_urgent = ${urgency === 'urgent'},
+        nudged_at = ${new Date(now).toISOString()}::timestamptz
       from picked p where t.device_id = p.device_id
       returning t.device_id, t.applied_seq, t.inbox_seq, p.retold
     )
@@ -285,12 +306,6 @@ export async function retryFailedSoon(
     where t.device_id = d.device_id and t.nudged_seq = d.seq and t.delivered_seq < d.seq
       and t.nudged_at > ${new Date(staleAt).toISOString()}::timestamptz`)
 }
-
-/**
- * The share of the maximum lag a routine batch waits before its twin is told: the rest is left
- * for Temporal to run the twin's workflow task and its write.
- */
-const ROUTINE_SHARE = 2 / 3
 
 /** The twins of devices that ended for good apply nothing more: their inboxes are let go. */
 export async function dropInboxes(db: Db, deviceIds: readonly string[]): Promise<void> {

@@ -30,8 +30,8 @@ export interface IngestOptions {
   db: Db
   twins: TwinClient
   batchMs: number
-  /** How far a twin may lag behind its live state with routine readings. */
-  maxTwinLagMs: number
+  /** How long routine readings wait for their twin's checkpoint (DEVTWIN_CHECKPOINT_MS). */
+  checkpointMs: number
   /** When a twin that was told of its inbox and did not apply it is told again. */
   renudgeMs?: number
   /** Deliveries waiting in Temporal at most, urgent ones first (see `deliveryRoom`). */
@@ -58,8 +58,10 @@ export interface IngestStats {
   /** Refused messages whose dead letter Postgres refused too: logged and acknowledged. */
   lost: number
   readingsStored: number
-  /** Deliveries to twins that Temporal accepted, and that failed (see nudger.ts). */
+  /** Deliveries to twins that Temporal accepted (urgent ones and checkpoints), and that failed. */
   signals: number
+  urgentSignals: number
+  checkpointSignals: number
   failedSignals: number
   flushes: number
 }
@@ -92,6 +94,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     lost: 0,
     readingsStored: 0,
     signals: 0,
+    urgentSignals: 0,
+    checkpointSignals: 0,
     failedSignals: 0,
     flushes: 0,
   }
@@ -175,7 +179,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     twins: opts.twins,
     log,
     nudge: {
-      maxLagMs: opts.maxTwinLagMs,
+      checkpointMs: opts.checkpointMs,
       renudgeMs: opts.renudgeMs ?? DEFAULT_RENUDGE_MS,
       limit: 500,
       batchesPerTwin: 50,

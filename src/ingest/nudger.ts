@@ -19,6 +19,9 @@ const CONCURRENCY = 32
 export interface DeliveryCounts {
   /** Deliveries Temporal accepted: each one workflow task of a twin, at most one in flight. */
   signals: number
+  /** Of those, the urgent ones and the checkpoints. */
+  urgentSignals: number
+  checkpointSignals: number
   /** Deliveries that failed (Temporal away, a deadline): the twin is told again in seconds. */
   failedSignals: number
 }
@@ -27,7 +30,7 @@ export interface DeliveryCounts {
  * Tells twins what their inboxes hold, apart from storing: a flush is acknowledged once it is
  * committed, and Temporal being slow or away never holds it up. One round at a time claims the
  * twins due (see `claimDeliveries`) and signals them; a flush wakes it, and it also runs every
- * `everyMs` for routine batches that have waited long enough and for deliveries to retry.
+ * `everyMs` for checkpoints that fell due and for deliveries to retry.
  */
 export function startNudger(opts: {
   db: Db
@@ -44,29 +47,38 @@ export function startNudger(opts: {
   let again = false
   let wake: (() => void) | undefined
   const everyMs = opts.everyMs ?? 1000
-  let routineAt = 0
+  let checkpointAt = 0
 
   const round = async () => {
-    // Urgent first, and routine ones in the room they leave. Urgent ones are held to the room
-    // too: given all at once (every twin's first reading at start-up), they queued in Temporal
-    // for longer than a worker's sticky queue keeps a task (30 s), and each task that timed out
-    // there waited minutes more on the shared queue. Routine batches wait tens of seconds by
-    // design, so they are looked for once a tick, not after every flush.
+    // Urgent first, then checkpoints in the room they leave, never more than their share of it.
+    // Urgent ones are held to the room too: given all at once (every twin's first reading at
+    // start-up), they queued in Temporal for longer than a worker's sticky queue keeps a task
+    // (30 s), and each task that timed out there waited minutes more on the shared queue.
+    // Checkpoints wait minutes by design, so they are looked for once a tick, not after every
+    // flush.
     const room = await deliveryRoom(opts.db, opts.nudge)
-    const urgent = await claimDeliveries(opts.db, 'urgent', room, opts.nudge)
-    const routineDue = Date.now() - routineAt >= everyMs
-    if (routineDue) routineAt = Date.now()
-    const routine = routineDue
-      ? await claimDeliveries(opts.db, 'routine', room - urgent.length, opts.nudge)
+    const urgent = await claimDeliveries(opts.db, 'urgent', room.urgent, opts.nudge)
+    const checkpointDue = Date.now() - checkpointAt >= everyMs
+    if (checkpointDue) checkpointAt = Date.now()
+    const checkpoint = checkpointDue
+      ? await claimDeliveries(
+          opts.db,
+          'checkpoint',
+          Math.min(room.checkpoint, room.urgent - urgent.length),
+          opts.nudge,
+        )
       : []
-    const claimed = [...urgent, ...routine]
+    const claimed = [
+      ...urgent.map((c) => ({ ...c, urgent: true })),
+      ...checkpoint.map((c) => ({ ...c, urgent: false })),
+    ]
     const ended: string[] = []
     const delivered: DeliveryMade[] = []
     const failed: DeliveryMade[] = []
     let firstError: unknown
     await pMap(
       claimed,
-      async ({ deviceId, delivery }) => {
+      async ({ deviceId, delivery, urgent }) => {
         try {
           if ((await opts.twins.deliver(deviceId, delivery)) === 'ended') {
             ended.push(deviceId)
@@ -74,6 +86,8 @@ export function startNudger(opts: {
           } else {
             delivered.push({ deviceId, upTo: delivery.upTo })
             stats.signals++
+            if (urgent) stats.urgentSignals++
+            else stats.checkpointSignals++
             opts.deliveries.inc({ outcome: 'accepted' })
           }
         } catch (error) {
@@ -95,7 +109,7 @@ export function startNudger(opts: {
       )
     }
     // A full claim leaves more twins due: go on at once.
-    return urgent.length >= opts.nudge.limit || routine.length >= opts.nudge.limit
+    return urgent.length >= opts.nudge.limit || checkpoint.length >= opts.nudge.limit
   }
 
   const running = (async () => {

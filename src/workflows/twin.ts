@@ -2,8 +2,10 @@ import {
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -39,6 +41,7 @@ import {
   refuseCommandHolder,
   refuseReservation,
   refuseReservationChange,
+  refuseReservationRequest,
   releaseReservation,
   reserve,
 } from '../twins/reservations.ts'
@@ -90,6 +93,9 @@ export const BATCHES_PER_RUN = 1000
  * about 30 deliveries' worth of replay at most, and a hand-over costs one run start in 150 events.
  */
 export const EVENTS_PER_RUN = 150
+
+/** A timer armed this much earlier than the twin's next deadline is moved to it. */
+const REARM_AFTER_MS = 30_000
 
 export interface TwinWorkflowInput {
   deviceId: string
@@ -160,6 +166,21 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   let batches = 0
   // Why Postgres last refused this twin's write, shown to operators until a write goes through.
   let writeProblem: string | null = null
+  // Routine readings wait in the inbox for the checkpoint, so every decision that needs fresh
+  // data (a timer's judgement, a reservation, a command's first send) reads the inbox first.
+  // Asked the first time it matters: histories recorded before it replay without the reads.
+  let readsBeforeDeciding: boolean | undefined
+  const eventDriven = () => {
+    readsBeforeDeciding ??= patched('read-inbox-before-deciding')
+    return readsBeforeDeciding
+  }
+  // Handlers ask the main loop for the read (it alone runs local activities) and wait for it.
+  let freshAsked = 0
+  let freshRead = 0
+  const readFresh = async () => {
+    const ticket = ++freshAsked
+    await condition(() => freshRead >= ticket)
+  }
 
   const advance = (transform: (t: TwinState, now: number) => TwinState) => {
     const now = Date.now()
@@ -245,6 +266,10 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     sendCommandUpdate,
     async (request) => {
       if (!isRegistered) await registered
+      // Whether the device is online, and so whether the command goes out now, is fresh data.
+      // Read before anything is judged: from here on the handler does not yield until its
+      // command is in the twin, so a repeat arriving with it finds it.
+      if (eventDriven()) await readFresh()
       const repeated = commandForKey(twin.commands, request.idempotencyKey)
       if (repeated) {
         check(refuseRepeat(repeated, request))
@@ -284,6 +309,7 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     reserveUpdate,
     async ({ holder, durationSeconds }) => {
       if (!isRegistered) await registered
+      if (eventDriven()) await readFresh()
       const id = uuid4()
       attempt(
         (t, now) => refuseReservation(t, model, holder, durationSeconds, now),
@@ -294,8 +320,9 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
       return reservation
     },
     {
+      // Whether the device is available is judged in the handler, on what its inbox holds.
       validator: ({ holder, durationSeconds }) =>
-        check(refuseReservation(twin, model, holder, durationSeconds, Date.now())),
+        check(refuseReservationRequest(twin, holder, durationSeconds, Date.now())),
     },
   )
   setHandler(
@@ -355,17 +382,32 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
   // before this change re-armed it, and replay that way.
   const steadyTimer = patched('steady-check-timer')
   let armedFor: number | null = null
+  let armed: CancellationScope | null = null
   let rang = false
   const arm = (at: number) => {
     // An earlier timer is armed already: when it rings the twin is judged again, and re-armed.
-    if (armedFor !== null && armedFor <= at) return
+    // A checkpoint moves a twin's silence deadline minutes on at once: a timer left that far
+    // early would cost a workflow task of its own, so it is moved (in the checkpoint's task).
+    if (armedFor !== null && armedFor <= at) {
+      if (!eventDriven() || at - armedFor <= REARM_AFTER_MS) return
+      armed?.cancel()
+    }
     armedFor = at
     // Health needs no finer clock than a second; never spin on a deadline already past.
-    void sleep(Math.max(1000, at - Date.now())).then(() => {
-      if (armedFor !== at) return
-      armedFor = null
-      rang = true
-    })
+    const scope = new CancellationScope()
+    armed = scope
+    scope
+      .run(() => sleep(Math.max(1000, at - Date.now())))
+      .then(
+        () => {
+          if (armedFor !== at) return
+          armedFor = null
+          rang = true
+        },
+        (error) => {
+          if (!isCancellation(error)) throw error
+        },
+      )
   }
 
   /** Applies what the inbox in Postgres holds beyond what this twin applied. */
@@ -381,6 +423,15 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     silenceRead ??= patched('inbox-before-silence')
     return silenceRead
   }
+  /** Applies everything the inbox holds now: what a fresh decision needs. */
+  const catchUpFully = async () => {
+    let from: number
+    do {
+      from = twin.inboxSeq
+      await catchUp()
+    } while (behind() && twin.inboxSeq > from)
+  }
+  const behind = () => knownSeq > twin.inboxSeq
 
   // Runs begun before short runs keep the long ones they were recorded with.
   const shortRuns = patched('short-runs')
@@ -400,8 +451,9 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     const wait = nextCheckAt === null ? undefined : Math.max(1000, nextCheckAt - Date.now())
     // Decommissioned, the twin ends once every message it had is applied and written.
     const ending = () => decommissioned && allHandlersFinished()
-    const behind = () => knownSeq > twin.inboxSeq
-    const due = () => dirty() || behind() || outbox.length > 0 || runIsFull() || ending()
+    const freshWanted = () => freshAsked > freshRead
+    const due = () =>
+      dirty() || behind() || freshWanted() || outbox.length > 0 || runIsFull() || ending()
     let timedOut = false
     if (steadyTimer) {
       if (nextCheckAt !== null) arm(nextCheckAt)
@@ -415,11 +467,17 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
       await condition(due)
     }
     if (timedOut) {
-      // Silence is judged on what the device sent, not on what this twin applied: under load
-      // its deliveries wait in Postgres, and a twin minutes behind called reporting devices
-      // SILENT (and cleared it at its next delivery). It reads its inbox before it says so.
-      if (goesSilent(twin, model, Date.now()) && readsBeforeSilence()) await catchUp()
+      // Health is judged on what the device sent, not on what this twin applied: routine
+      // readings wait in the inbox for the checkpoint (and under load deliveries wait too), and
+      // a twin behind called reporting devices SILENT. It reads its inbox before it judges.
+      if (eventDriven()) await catchUpFully()
+      else if (goesSilent(twin, model, Date.now()) && readsBeforeSilence()) await catchUp()
       advance((t) => t) // only time passed: judge health, commands, reservation again
+    }
+    if (freshWanted()) {
+      const served = freshAsked
+      await catchUpFully()
+      freshRead = served
     }
     // A delivery left a gap, or the twin (re)started: catch up from Postgres.
     if (behind()) await catchUp()

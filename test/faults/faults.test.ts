@@ -80,7 +80,7 @@ describe('kill any part under load: nothing lost, twins current again, nobody re
       DEVTWIN_AUTO_PROVISION: 'true',
       // Routine readings reach the workflow within ~4 s instead of 20 s, so that "current
       // within 30 s of recovery" measures the recovery, not the designed delay.
-      DEVTWIN_MAX_TWIN_LAG_MS: '6000',
+      DEVTWIN_CHECKPOINT_MS: '6000',
       LOG_LEVEL: 'warn',
     })
     ledger = openLedger(rig.databaseUrl)

@@ -51,7 +51,7 @@ describe.each(MODES)('an api killed under load (%s)', (mode) => {
     stack = await startTestStack(mode, {
       roles: ['ingest', 'worker'],
       // Readings reach the workflows quickly, so versions keep coming while the api is away.
-      env: { DEVTWIN_MAX_TWIN_LAG_MS: '1000' },
+      env: { DEVTWIN_CHECKPOINT_MS: '1000' },
     })
   })
   afterAll(() => stack?.close())

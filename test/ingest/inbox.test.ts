@@ -31,7 +31,7 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
   const store = (received: Received[]) =>
     database.db.transaction((tx) => storeInbox(tx, deviceBatches(received), () => null))
   const opts: NudgeOptions = {
-    maxLagMs: 3_000,
+    checkpointMs: 3_000,
     renudgeMs: 60_000,
     limit: 100,
     batchesPerTwin: 50,
@@ -42,7 +42,7 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
   const claim = (urgency: Urgency, o: NudgeOptions = opts) =>
     claimDeliveries(database.db, urgency, o.limit, o)
 
-  it('tells each twin once at a time: urgent at once, routine when old enough and Temporal has room', async () => {
+  it('tells each twin once at a time: urgent at once, routine at its checkpoint when Temporal has room', async () => {
     const ids = Array.from({ length: 6 }, (_, i) => `twin-${i}`)
     // First readings: urgent, and each twin told once, with its batch.
     await store(ids.map((id) => message(id, 1, 1, T0 - 10_000)))
@@ -53,25 +53,59 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
 
     // The twins apply what they were told (as persistTwin records it).
     await database.db.update(twinLive).set({ appliedSeq: 1, pendingSince: null })
-    // Routine readings, old enough; one urgent (a string value changed).
+    // Routine readings, past their checkpoint; one urgent (a string value changed).
     await store(ids.map((id, i) => message(id, 2, i === 0 ? 'on' : 2, T0 - 5_000)))
     const room = await deliveryRoom(database.db, opts)
-    expect(room).toBe(3)
-    const urgent = await claimDeliveries(database.db, 'urgent', room, opts)
+    expect(room).toEqual({ urgent: 3, checkpoint: 1 })
+    const urgent = await claimDeliveries(database.db, 'urgent', room.urgent, opts)
     expect(urgent.map((d) => d.deviceId)).toEqual(['twin-0'])
-    // Temporal accepted it: in flight, it leaves room for two routine deliveries of three.
+    // Temporal accepted it: in flight, it leaves room for two deliveries of three, and
+    // checkpoints may take only their share (one of three).
     await markDelivered(database.db, [{ deviceId: 'twin-0', upTo: 2 }])
-    expect(await deliveryRoom(database.db, opts)).toBe(2)
-    const routine = await claimDeliveries(database.db, 'routine', 2, opts)
-    expect(routine).toHaveLength(2)
-    expect(routine[0]?.delivery).toMatchObject({ upTo: 2, batches: [{ seq: 2 }] })
+    expect(await deliveryRoom(database.db, opts)).toEqual({ urgent: 2, checkpoint: 1 })
+    const checkpoint = await claimDeliveries(database.db, 'checkpoint', 1, opts)
+    expect(checkpoint).toHaveLength(1)
+    expect(checkpoint[0]?.delivery).toMatchObject({ upTo: 2, batches: [{ seq: 2 }] })
     await markDelivered(
       database.db,
-      routine.map((d) => ({ deviceId: d.deviceId, upTo: 2 })),
+      checkpoint.map((d) => ({ deviceId: d.deviceId, upTo: 2 })),
     )
+    // Checkpoints hold their share: no more of them, and the last place stays urgent's.
+    expect(await deliveryRoom(database.db, opts)).toEqual({ urgent: 1, checkpoint: 0 })
+    const idle = ids.find((id) => id !== 'twin-0' && id !== checkpoint[0]?.deviceId) ?? ''
+    await store([message(idle, 3, 'alarm', T0 - 4_000)])
+    const urgentAgain = await claimDeliveries(database.db, 'urgent', 1, opts)
+    expect(urgentAgain.map((d) => d.deviceId)).toEqual([idle])
+    await markDelivered(database.db, [{ deviceId: idle, upTo: 3 }])
     // Three in flight: the rest wait until a twin applies its delivery.
-    expect(await deliveryRoom(database.db, opts)).toBe(0)
-    expect(await claimDeliveries(database.db, 'routine', 0, opts)).toEqual([])
+    expect(await deliveryRoom(database.db, opts)).toEqual({ urgent: 0, checkpoint: 0 })
+    expect(await claimDeliveries(database.db, 'checkpoint', 0, opts)).toEqual([])
+  })
+
+  it("leaves routine batches for the checkpoint, and coalesces a twin's urgent ones while one is in flight", async () => {
+    const id = 'chatty'
+    const now = Date.now()
+    const at = (ms: number) => ({ ...opts, now: now + ms })
+    await store([message(id, 1, 'a', now - 100)])
+    expect((await claim('urgent', at(0))).map((d) => d.deviceId)).toContain(id)
+    // Urgent batches that come while the first delivery is in flight wait for it to be applied.
+    await store([message(id, 2, 'b', now)])
+    await store([message(id, 3, 'c', now)])
+    expect((await claim('urgent', at(100))).map((d) => d.deviceId)).not.toContain(id)
+    await database.db.update(twinLive).set({ appliedSeq: 1 }).where(like(twinLive.deviceId, id))
+    const coalesced = (await claim('urgent', at(200))).find((d) => d.deviceId === id)
+    expect(coalesced?.delivery).toMatchObject({ upTo: 3, batches: [{ seq: 2 }, { seq: 3 }] })
+    await database.db
+      .update(twinLive)
+      .set({ appliedSeq: 3, pendingSince: null })
+      .where(like(twinLive.deviceId, id))
+    // A routine batch fresher than the checkpoint waits; once the checkpoint is due it goes.
+    await store([message(id, 4, 'c', now)])
+    expect((await claim('urgent', at(300))).map((d) => d.deviceId)).not.toContain(id)
+    expect((await claim('checkpoint', at(300))).map((d) => d.deviceId)).not.toContain(id)
+    expect(
+      (await claim('checkpoint', at(opts.checkpointMs + 1000))).map((d) => d.deviceId),
+    ).toContain(id)
   })
 
   it('holds urgent deliveries to the room too, oldest first, and counts only what Temporal accepted', async () => {
@@ -82,11 +116,11 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     expect(first.map((d) => d.deviceId)).toEqual(['burst-0', 'burst-1'])
     // Calls that failed (or were never made) are nothing Temporal has to run: no room taken.
     const wide = { ...opts, maxInFlight: 100 }
-    const before = await deliveryRoom(database.db, wide)
+    const before = (await deliveryRoom(database.db, wide)).urgent
     await retryFailedSoon(database.db, [{ deviceId: 'burst-0', upTo: 1 }], opts)
-    expect(await deliveryRoom(database.db, wide)).toBe(before)
+    expect((await deliveryRoom(database.db, wide)).urgent).toBe(before)
     await markDelivered(database.db, [{ deviceId: 'burst-1', upTo: 1 }])
-    expect(await deliveryRoom(database.db, wide)).toBe(before - 1)
+    expect((await deliveryRoom(database.db, wide)).urgent).toBe(before - 1)
     const rest = await claimDeliveries(database.db, 'urgent', 100, opts)
     expect(rest.map((d) => d.deviceId)).toEqual(['burst-2', 'burst-3'])
     // Applied: out of the way of the tests below.

@@ -196,7 +196,7 @@ describe.each(MODES)('ingest crash (%s)', (mode) => {
     } as const,
     db: stack.database.db,
     twins: twins ?? new TwinClient(stack.temporal, stack.config.DEVTWIN_TASK_QUEUE),
-    maxTwinLagMs: 30_000,
+    checkpointMs: 30_000,
     renudgeMs: 2_000,
     autoProvision: true,
     maxPayloadBytes: 65_536,

@@ -28,7 +28,7 @@ describe('two ingests sharing the device topics on Mosquitto', () => {
       db: stack.database.db,
       twins: new TwinClient(stack.temporal, stack.config.DEVTWIN_TASK_QUEUE),
       batchMs: 50,
-      maxTwinLagMs: 1_500,
+      checkpointMs: 1_500,
       renudgeMs: 2_000,
       shareGroup: group,
       autoProvision: true,

@@ -50,7 +50,7 @@ export async function startTestStack(
     DEVTWIN_AUTO_PROVISION: 'true',
     DEVTWIN_BATCH_MS: '50',
     // Routine readings reach the workflow within a second or so, not the production default.
-    DEVTWIN_MAX_TWIN_LAG_MS: '1500',
+    DEVTWIN_CHECKPOINT_MS: '1500',
     DEVTWIN_RENUDGE_MS: '2000',
     DEVTWIN_JWT_SECRET: JWT_SECRET,
     PORT: String(await freePort()),

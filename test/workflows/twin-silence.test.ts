@@ -24,7 +24,7 @@ describe.each(MODES)('a twin behind its inbox and silence (%s)', (mode) => {
   beforeAll(async () => {
     // Routine readings are held back for minutes, as when Temporal cannot keep up with a fleet:
     // the twin's own view of the device falls behind what ingest stored.
-    stack = await startTestStack(mode, { env: { DEVTWIN_MAX_TWIN_LAG_MS: '600000' } })
+    stack = await startTestStack(mode, { env: { DEVTWIN_CHECKPOINT_MS: '600000' } })
     const upserted = await stack.graphql(UPSERT_MODEL, {
       input: chargePoint(model, { silentAfterSeconds: 3 }),
     })

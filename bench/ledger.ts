@@ -10,6 +10,10 @@ export interface Ledger {
    * "ingest stats" log line): each one a workflow task.
    */
   deliveries(): number
+  /** Of those, the urgent ones and the checkpoints. */
+  deliveryKinds(): { urgent: number; checkpoint: number }
+  /** Twins with an urgent inbox batch they have not applied; null embedded. */
+  urgentPending(): Promise<number | null>
   /**
    * Steps the twins applied and wrote so far (the sum of their snapshots' revisions: one a batch,
    * an update or a timer); null embedded.
@@ -33,6 +37,8 @@ export interface Ledger {
 interface IngestStats {
   accepted: number
   signals: number
+  urgentSignals?: number
+  checkpointSignals?: number
 }
 
 /**
@@ -55,6 +61,16 @@ export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Led
       return { readings: Number(row?.readings ?? 0), duplicates: Number(row?.duplicates ?? 0) }
     },
     deliveries: () => stats()?.signals ?? 0,
+    deliveryKinds: () => ({
+      urgent: stats()?.urgentSignals ?? 0,
+      checkpoint: stats()?.checkpointSignals ?? 0,
+    }),
+    async urgentPending() {
+      if (!sql) return null
+      const [row] = await sql<{ n: string }[]>`
+        select count(*) as n from twin_live where urgent_seq > applied_seq`
+      return Number(row?.n ?? 0)
+    },
     async twinUpdates() {
       if (!sql) return null
       const [row] = await sql<{ n: string | null }[]>`select sum(revision) as n from twins`

@@ -23,6 +23,13 @@ export interface StepResult {
   deliveriesPerSecond: number
   /** Steps the twins applied and wrote a second (deliveries, timers, updates); null embedded. */
   twinUpdatesPerSecond: number | null
+  /** Workflow tasks a second by what woke them; null where the worker's count was not read. */
+  workflowTasksPerSecond: {
+    total: number
+    urgent: number
+    checkpoint: number
+    timersAndOther: number
+  } | null
   readingsPerDelivery: number | null
   telemetryMs: Percentiles
   /** Publish → the live twinChanged event (live: true) carrying the reading. */
@@ -52,7 +59,9 @@ export interface BenchResult {
   /** Devices with health episodes (flapping or out of range). */
   unhealthy: number
   batchMs: number
+  /** The twin lag judged against: the checkpoint (DEVTWIN_CHECKPOINT_MS) + 30 s. */
   maxLagMs: number
+  checkpointMs: number
   stepSeconds: number
   /** Devices the subscriptions follow, and the devices the query probe polls. */
   sample: { subscribed: number; polled: number }
@@ -65,8 +74,12 @@ export interface BenchResult {
   processes: Record<string, ProcessCost & { cpuMsPerThousandReadings: number | null }>
 }
 
-/** Issue 13: after a worker restart every twin is current in 30 s, no workflow task over 5 s. */
-const RECOVERY_TARGET_MS = 30_000
+/**
+ * Issue 19: after a worker restart every urgent batch is applied within 60 s and every twin is
+ * within its checkpoint within checkpoint + 60 s; no workflow task over 5 s.
+ */
+const URGENT_RECOVERY_TARGET_MS = 60_000
+const RECOVERY_SLACK_MS = 60_000
 const TASK_TARGET_MS = 5000
 
 const percent = (a: number, b: number) => `${Math.round((a / b) * 100)} %`
@@ -77,9 +90,15 @@ const p50p99 = (p: Percentiles) =>
 function targetRows(result: BenchResult, step: StepResult) {
   const { alerts, lag } = step
   const maxLag = formatMs(result.maxLagMs)
-  const tasks = result.limits
-    ? `${step.deliveriesPerSecond}/s; closed-loop limit ${result.limits.temporal.handledPerSecond}/s (${percent(step.deliveriesPerSecond, result.limits.temporal.handledPerSecond)})`
-    : `${step.deliveriesPerSecond}/s (limit not measured)`
+  const t = step.workflowTasksPerSecond
+  const taskRate = t?.total ?? step.deliveriesPerSecond
+  const split = t
+    ? `${t.total}/s: ${t.urgent} urgent, ${t.checkpoint} checkpoint, ${t.timersAndOther} timers and other`
+    : `${step.deliveriesPerSecond} deliveries/s (worker's task count not read)`
+  const limit = result.limits?.temporal.handledPerSecond
+  const tasks = limit
+    ? `${split}; closed-loop limit ${limit}/s (${percent(taskRate, limit)})`
+    : `${split} (limit not measured)`
   const history = result.histories
   const rows: [string, string, string, string][] = [
     ['lost', `${step.lost} of ${step.sent}`, '0', step.lost === 0 ? '✓' : '✗'],
@@ -110,7 +129,7 @@ function targetRows(result: BenchResult, step: StepResult) {
     [
       `twin lag (\`Twin.lag\` of every twin, ${lag.rounds} looks), p50 / p99 / max; most batches pending ${lag.maxPendingBatches}`,
       `${formatMs(lag.p50)} / ${formatMs(lag.p99)} / ${formatMs(lag.max)}`,
-      `p99 ≤ ${maxLag} (configured max)`,
+      `p99 ≤ ${maxLag} (checkpoint + 30 s)`,
       mark(lag.p99, result.maxLagMs),
     ],
     [
@@ -127,7 +146,12 @@ function targetRows(result: BenchResult, step: StepResult) {
       `routine readings wait up to ${maxLag}`,
       mark(step.appliedMs.p99, result.maxLagMs),
     ],
-    ['Temporal workflow tasks a second (twin deliveries)', tasks, 'within the limit', ''],
+    [
+      'Temporal workflow tasks a second',
+      tasks,
+      '≤ 50 % of the limit',
+      limit ? mark(taskRate, limit / 2) : '–',
+    ],
     [
       `history events per delivery (${history?.workflows ?? 0} twins)`,
       history?.eventsPerDelivery?.toString() ?? '–',
@@ -148,7 +172,7 @@ export function writeResults(result: BenchResult, dir: string) {
   const lines = [
     `# devtwin bench: ${result.mode}, ${result.at}`,
     '',
-    `${result.devices} devices (${result.unhealthy} of them now and then flapping or out of range), ${result.stack}; ingest window ${result.batchMs} ms, maximum twin lag ${formatMs(result.maxLagMs)}, ${result.stepSeconds} s a step; subscriptions on ${result.sample.subscribed} devices.`,
+    `${result.devices} devices (${result.unhealthy} of them now and then flapping or out of range), ${result.stack}; ingest window ${result.batchMs} ms, checkpoint ${formatMs(result.checkpointMs ?? result.maxLagMs)}, ${result.stepSeconds} s a step; subscriptions on ${result.sample.subscribed} devices.`,
     '',
   ]
   if (result.mode === 'ramp') {
@@ -190,7 +214,7 @@ export function writeResults(result: BenchResult, dir: string) {
     const f = result.workerFault
     const t = f.tasks
     lines.push(
-      `Worker killed (SIGKILL) for ${formatMs(f.downMs)}: every twin within the maximum lag again ${f.recoveredMs === null ? 'never (5 min deadline)' : `${formatMs(f.recoveredMs)} after its restart`} (target 30 s, ${mark(f.recoveredMs, RECOVERY_TARGET_MS)}); worst twin lag meanwhile ${formatMs(f.worstLagMs)}. Workflow tasks since the kill, ${t.tasks} in ${t.runs} twin runs: slowest ${formatMs(t.slowestMs)} (target 5 s, ${mark(t.slowestMs, TASK_TARGET_MS)}), ${t.over5s} over 5 s, ${t.timedOut} timed out.`,
+      `Worker killed (SIGKILL) for ${formatMs(f.downMs)}: every urgent batch applied ${f.urgentAppliedMs == null ? 'never (or not counted)' : `${formatMs(f.urgentAppliedMs)} after its restart`} (target 60 s, ${mark(f.urgentAppliedMs, URGENT_RECOVERY_TARGET_MS)}); every twin within its checkpoint + 30 s again ${f.recoveredMs === null ? 'never (deadline)' : `${formatMs(f.recoveredMs)} after its restart`} (target checkpoint + 60 s, ${mark(f.recoveredMs, (result.checkpointMs ?? 0) + RECOVERY_SLACK_MS)}); worst twin lag meanwhile ${formatMs(f.worstLagMs)}. Workflow tasks since the kill, ${t.tasks} in ${t.runs} twin runs: slowest ${formatMs(t.slowestMs)} (target 5 s, ${mark(t.slowestMs, TASK_TARGET_MS)}), ${t.over5s} over 5 s, ${t.timedOut} timed out.`,
       '',
     )
   }

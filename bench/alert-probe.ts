@@ -29,7 +29,8 @@ interface AlertEvent {
  * (`observe`, its `onReading`), and a reading after which the shadow raises an alert is noted
  * with its publish time. An alert that arrives is matched to the newest such reading of its
  * device, sensor and kind published before the alert's raisedAt (older ones the twin never
- * alerted on count as missed). `raised` splits off publish → raisedAt (the workflow applied it).
+ * alerted on count as missed). `raised` splits off publish → raisedAt: when the twin judged it, at
+ * its delivery, or at its batch's arrival when batches waited and were judged one by one.
  */
 export function startAlertProbe(
   url: string,

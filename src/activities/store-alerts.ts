@@ -9,7 +9,7 @@ export type AlertRow = typeof alerts.$inferSelect
 /**
  * Clears the active alerts a change ends and raises the one it starts. Returns the rows that
  * changed, for the `alerts` subscription, each with its new place in the change feed. Safe to
- * repeat: an active alert is raised once.
+ * repeat: an alert is raised once, active or already cleared by the same changes.
  */
 export async function storeAlerts(db: Db, changes: readonly AlertChange[]): Promise<AlertRow[]> {
   const touched: AlertRow[] = []

@@ -157,6 +157,9 @@ export const alerts = pgTable(
     uniqueIndex('alerts_active_idx')
       .on(t.deviceId, t.sensor, t.kind)
       .where(sql`${t.clearedAt} is null`),
+    // One alert a raise: a retried write that raised and cleared it (a condition that came and
+    // went between deliveries) finds it cleared, not absent, and raises nothing new.
+    uniqueIndex('alerts_raise_idx').on(t.deviceId, t.sensor, t.kind, t.raisedAt),
     index('alerts_raised_idx').on(t.raisedAt.desc()),
     uniqueIndex('alerts_change_seq_idx').on(t.changeSeq),
   ],

@@ -17,6 +17,11 @@ export interface TwinBatch {
   lastTelemetryAt: number | null
 }
 
+/** When each message of a batch arrived at ingest. */
+export function* receiveTimes(batch: TwinBatch): Generator<number> {
+  for (const m of [...batch.readings, ...batch.statuses, ...(batch.acks ?? [])]) yield m.receivedAt
+}
+
 /**
  * Drops what cannot change the twin: a sensor value equal to the value the same sensor had in
  * the reading before it (in device-time order). The first and last reading of every run of equal

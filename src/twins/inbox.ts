@@ -1,4 +1,4 @@
-import type { TwinBatch } from './batch.ts'
+import { receiveTimes, type TwinBatch } from './batch.ts'
 
 /**
  * A device's inbox: every batch ingest stored for its twin, numbered 1, 2, 3, … per device in
@@ -37,9 +37,7 @@ export function oldestArrival(batches: readonly InboxBatch[]): number | null {
   let oldest: number | null = null
   for (const { batch } of batches) {
     // A loop, not Math.min(...): a catching-up twin may get hundreds of thousands of readings.
-    for (const m of [...batch.readings, ...batch.statuses, ...(batch.acks ?? [])]) {
-      if (oldest === null || m.receivedAt < oldest) oldest = m.receivedAt
-    }
+    for (const at of receiveTimes(batch)) if (oldest === null || at < oldest) oldest = at
   }
   return oldest
 }

@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow'
 import type { Activities } from '../activities/index.ts'
-import { type AlertChange, alertChanges } from '../twins/alerts.ts'
+import type { AlertChange } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
 import {
   type Command,
@@ -46,7 +46,7 @@ import {
   reserve,
 } from '../twins/reservations.ts'
 import { goesSilent } from '../twins/silence.ts'
-import { step } from '../twins/step.ts'
+import { type Step, step, stepInbox } from '../twins/step.ts'
 import { describeTwin } from '../twins/summary.ts'
 import { applyBatch, publishedTwin, restoreTwin, type TwinState } from '../twins/twin.ts'
 import {
@@ -182,14 +182,23 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     await condition(() => freshRead >= ticket)
   }
 
-  const advance = (transform: (t: TwinState, now: number) => TwinState) => {
+  // Judging health after each waiting inbox batch changes what a delivery leaves behind (a
+  // flapping episode's track): histories recorded before it replay with one judgement a delivery.
+  let judgesEachBatch: boolean | undefined
+  const judgeEachBatch = () => {
+    judgesEachBatch ??= patched('judge-each-inbox-batch')
+    return judgesEachBatch
+  }
+
+  /** Takes one step of the twin's core and collects what it leaves to write and to send. */
+  const advanceBy = (next: (t: TwinState, now: number) => Step) => {
     const now = Date.now()
     const before = twin
-    const result = step(twin, (t) => transform(t, now), model, now)
+    const result = next(twin, now)
     // Every applied step is a new revision to write, changed or not (times move on).
     twin = { ...result.twin, revision: twin.revision + 1 }
     if (result.change) changes.push({ ...result.change, twin: publishedTwin(twin) })
-    alerts.push(...alertChanges(before, twin, now))
+    alerts.push(...result.alerts)
     commands.push(...changedCommands(before.commands, twin.commands))
     if (twin.reservation && twin.reservation.revision !== before.reservation?.revision) {
       reservations.push(twin.reservation)
@@ -197,6 +206,8 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     outbox.push(...result.due)
     nextCheckAt = result.nextCheckAt
   }
+  const advance = (transform: (t: TwinState, now: number) => TwinState) =>
+    advanceBy((t, now) => step(t, (x) => transform(x, now), model, now))
   /** Applies `transform` unless the core refuses it now (a race lost after validation). */
   const attempt = (
     refusal: (t: TwinState, now: number) => { code: string; message: string } | null,
@@ -220,6 +231,7 @@ export async function twinWorkflow(input: TwinWorkflowInput): Promise<void> {
     if (!last) return
     const arrived = oldestArrival(next)
     if (arrived !== null) lastLagMs = Math.max(0, Date.now() - arrived)
+    if (judgeEachBatch()) return advanceBy((t, now) => stepInbox(t, next, model, now))
     advance((t) => ({
       ...next.reduce((applied, b) => applyBatch(applied, b.batch, model), t),
       inboxSeq: last.seq,

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "alerts_raise_idx" ON "alerts" USING btree ("device_id","sensor","kind","raised_at");

@@ -12,8 +12,11 @@ export interface Ledger {
   deliveries(): number
   /** Of those, the urgent ones and the checkpoints. */
   deliveryKinds(): { urgent: number; checkpoint: number }
-  /** Twins with an urgent inbox batch they have not applied; null embedded. */
-  urgentPending(): Promise<number | null>
+  /**
+   * The urgent inbox batches waiting now, newest per twin: `left()` counts the twins that have
+   * not applied theirs yet (later urgent batches do not count). Null embedded.
+   */
+  urgentWaiting(): Promise<{ twins: number; left(): Promise<number> } | null>
   /**
    * Steps the twins applied and wrote so far (the sum of their snapshots' revisions: one a batch,
    * an update or a timer); null embedded.
@@ -65,11 +68,25 @@ export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Led
       urgent: stats()?.urgentSignals ?? 0,
       checkpoint: stats()?.checkpointSignals ?? 0,
     }),
-    async urgentPending() {
+    async urgentWaiting() {
       if (!sql) return null
-      const [row] = await sql<{ n: string }[]>`
-        select count(*) as n from twin_live where urgent_seq > applied_seq`
-      return Number(row?.n ?? 0)
+      const db = sql
+      const rows = await db<{ device_id: string; urgent_seq: string }[]>`
+        select device_id, urgent_seq from twin_live where urgent_seq > applied_seq`
+      const ids = rows.map((r) => r.device_id)
+      const seqs = rows.map((r) => Number(r.urgent_seq))
+      return {
+        twins: rows.length,
+        async left() {
+          if (ids.length === 0) return 0
+          const [row] = await db<{ n: string }[]>`
+            select count(*) as n from twin_live t
+            join unnest(${db.array(ids)}::text[], ${db.array(seqs)}::bigint[]) as w(device_id, seq)
+              using (device_id)
+            where t.applied_seq < w.seq`
+          return Number(row?.n ?? 0)
+        },
+      }
     },
     async twinUpdates() {
       if (!sql) return null

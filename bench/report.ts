@@ -214,7 +214,7 @@ export function writeResults(result: BenchResult, dir: string) {
     const f = result.workerFault
     const t = f.tasks
     lines.push(
-      `Worker killed (SIGKILL) for ${formatMs(f.downMs)}: every urgent batch applied ${f.urgentAppliedMs == null ? 'never (or not counted)' : `${formatMs(f.urgentAppliedMs)} after its restart`} (target 60 s, ${mark(f.urgentAppliedMs, URGENT_RECOVERY_TARGET_MS)}); every twin within its checkpoint + 30 s again ${f.recoveredMs === null ? 'never (deadline)' : `${formatMs(f.recoveredMs)} after its restart`} (target checkpoint + 60 s, ${mark(f.recoveredMs, (result.checkpointMs ?? 0) + RECOVERY_SLACK_MS)}); worst twin lag meanwhile ${formatMs(f.worstLagMs)}. Workflow tasks since the kill, ${t.tasks} in ${t.runs} twin runs: slowest ${formatMs(t.slowestMs)} (target 5 s, ${mark(t.slowestMs, TASK_TARGET_MS)}), ${t.over5s} over 5 s, ${t.timedOut} timed out.`,
+      `Worker killed (SIGKILL) for ${formatMs(f.downMs)}: every urgent batch waiting at the restart${f.urgentWaiting == null ? '' : ` (${f.urgentWaiting} twins)`} applied ${f.urgentAppliedMs == null ? 'never (or not counted)' : `${formatMs(f.urgentAppliedMs)} after it`} (target 60 s, ${mark(f.urgentAppliedMs, URGENT_RECOVERY_TARGET_MS)}); every twin within its checkpoint + 30 s again ${f.recoveredMs === null ? 'never (deadline)' : `${formatMs(f.recoveredMs)} after its restart`} (target checkpoint + 60 s, ${mark(f.recoveredMs, (result.checkpointMs ?? 0) + RECOVERY_SLACK_MS)}); worst twin lag meanwhile ${formatMs(f.worstLagMs)}. Workflow tasks since the kill, ${t.tasks} in ${t.runs} twin runs: slowest ${formatMs(t.slowestMs)} (target 5 s, ${mark(t.slowestMs, TASK_TARGET_MS)}), ${t.over5s} over 5 s, ${t.timedOut} timed out.`,
       '',
     )
   }

@@ -100,24 +100,35 @@ const WORKER_METRICS = 'http://127.0.0.1:9465/metrics'
 
 /**
  * Workflow tasks a second in a step, split by what woke them: urgent deliveries, checkpoints,
- * and the rest (timers, updates and activity results). The total is the worker's own count;
- * null when it was not readable at both ends (a worker killed in the step restarts from 0).
+ * and the rest (timers, updates and activity results). The total is the worker's own count
+ * (`done`, the tasks it completed in the step); null when it could not be read.
  */
 function workflowTaskRates(
-  before: number | null,
-  after: number | null,
+  done: number | null,
   urgent: number,
   checkpoint: number,
   perSecond: (n: number) => number,
 ): StepResult['workflowTasksPerSecond'] {
-  if (before === null || after === null || after < before) return null
-  const total = after - before
+  if (done === null || done < 0) return null
+  const total = done
   return {
     total: perSecond(total),
     urgent: perSecond(urgent),
     checkpoint: perSecond(checkpoint),
     timersAndOther: perSecond(Math.max(0, total - urgent - checkpoint)),
   }
+}
+
+/** Tasks the worker completed between two reads of its count, across a kill between them. */
+function tasksDone(
+  before: number | null,
+  atKill: number | null,
+  after: number | null,
+  killed: boolean,
+): number | null {
+  if (before === null || after === null) return null
+  if (!killed) return after - before
+  return atKill === null ? null : atKill - before + after
 }
 
 /** Twins followed for the history cost, at the end. */
@@ -261,6 +272,7 @@ try {
     const deliveriesBefore = ledger.deliveries()
     const kindsBefore = ledger.deliveryKinds()
     const tasksBefore = await workflowTasksDone(WORKER_METRICS)
+    let tasksAtKill: number | null = null
     const alertsBefore = { ...alertProbe.counts }
     const updatesBefore = await ledger.twinUpdates()
     const from = Date.now()
@@ -270,6 +282,8 @@ try {
       killWorkerAt === null
         ? null
         : sleep(killWorkerAt).then(async () => {
+            // The killed worker's count is lost with it: the step adds it to the new one's.
+            tasksAtKill = await workflowTasksDone(WORKER_METRICS)
             console.log('killing the worker (SIGKILL)…')
             killedAt = Date.now()
             const opts = {
@@ -278,7 +292,7 @@ try {
               // Every twin within its checkpoint, checkpoint + 60 s after the restart at most.
               maxLagMs,
               deadlineMs: checkpointMs + 300_000,
-              urgentPending: () => ledger.urgentPending(),
+              urgentWaiting: () => ledger.urgentWaiting(),
             }
             return killWorker(roles, env, { ...opts, downMs: number('worker-down', 0) * 1000 })
           })
@@ -318,8 +332,7 @@ try {
           ? null
           : perSecond(updatesAfter - updatesBefore),
       workflowTasksPerSecond: workflowTaskRates(
-        tasksBefore,
-        tasksAfter,
+        tasksDone(tasksBefore, tasksAtKill, tasksAfter, fault !== null),
         kindsAfter.urgent - kindsBefore.urgent,
         kindsAfter.checkpoint - kindsBefore.checkpoint,
         perSecond,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Client, Connection } from '@temporalio/client'
 import pMap from 'p-map'
 import { lookAtLag } from './lag-probe.ts'
+import type { Ledger } from './ledger.ts'
 import { type RoleProcess, startRole } from './roles.ts'
 
 export interface WorkerFault {
@@ -9,7 +10,9 @@ export interface WorkerFault {
   downMs: number
   /** From the restart until every twin's lag was within the bound again; null if never. */
   recoveredMs: number | null
-  /** From the restart until no twin had an urgent batch waiting; null if never or unknown. */
+  /** Twins with an urgent batch waiting at the restart; null where the bench cannot count. */
+  urgentWaiting: number | null
+  /** From the restart until each of those had applied it; null if never or unknown. */
   urgentAppliedMs: number | null
   /** Largest twin lag seen while recovering, ms. */
   worstLagMs: number
@@ -29,8 +32,8 @@ export async function killWorker(
     downMs: number
     maxLagMs: number
     deadlineMs: number
-    /** Twins with an urgent batch not yet applied (Postgres), where the bench can count them. */
-    urgentPending?: () => Promise<number | null>
+    /** The urgent batches waiting (Postgres), where the bench can count them. */
+    urgentWaiting?: Ledger['urgentWaiting']
   },
 ): Promise<WorkerFault> {
   const index = roles.findIndex((r) => r.role === 'worker')
@@ -40,21 +43,24 @@ export async function killWorker(
   await sleep(opts.downMs)
   roles[index] = await startRole('worker', env)
   const restartedAt = Date.now()
+  const waiting = (await opts.urgentWaiting?.().catch(() => null)) ?? null
+  const urgentWaiting = waiting?.twins ?? null
   let worstLagMs = 0
   let urgentAppliedMs: number | null = null
   const downMs = restartedAt - killedAt
   while (Date.now() - restartedAt < opts.deadlineMs) {
-    if (urgentAppliedMs === null && (await opts.urgentPending?.().catch(() => null)) === 0)
+    if (urgentAppliedMs === null && waiting && (await waiting.left().catch(() => null)) === 0)
       urgentAppliedMs = Date.now() - restartedAt
     const round = await lookAtLag(opts.url, opts.token).catch(() => null)
     const worst = round?.lagMs.reduce((m, l) => Math.max(m, l), 0) ?? 0
     worstLagMs = Math.max(worstLagMs, worst)
-    if (round && worst <= opts.maxLagMs && (urgentAppliedMs !== null || !opts.urgentPending)) {
-      return { downMs, recoveredMs: round.at - restartedAt, urgentAppliedMs, worstLagMs }
+    if (round && worst <= opts.maxLagMs && (urgentAppliedMs !== null || !waiting)) {
+      const recoveredMs = round.at - restartedAt
+      return { downMs, recoveredMs, urgentWaiting, urgentAppliedMs, worstLagMs }
     }
     await sleep(1000)
   }
-  return { downMs, recoveredMs: null, urgentAppliedMs, worstLagMs }
+  return { downMs, recoveredMs: null, urgentWaiting, urgentAppliedMs, worstLagMs }
 }
 
 export interface WorkflowTaskTimes {

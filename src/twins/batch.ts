@@ -17,9 +17,14 @@ export interface TwinBatch {
   lastTelemetryAt: number | null
 }
 
-/** When each message of a batch arrived at ingest. */
+/**
+ * When each message of a batch arrived at ingest. It walks the batch's lists in place, without
+ * copying them: the twin's workflow calls it for every batch it judges.
+ */
 export function* receiveTimes(batch: TwinBatch): Generator<number> {
-  for (const m of [...batch.readings, ...batch.statuses, ...(batch.acks ?? [])]) yield m.receivedAt
+  for (const messages of [batch.readings, batch.statuses, batch.acks ?? []]) {
+    for (const m of messages) yield m.receivedAt
+  }
 }
 
 /**

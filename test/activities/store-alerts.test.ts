@@ -1,18 +1,14 @@
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { storeAlerts } from '../../src/activities/store-alerts.ts'
 import { alerts } from '../../src/db/schema.ts'
 import type { AlertChange } from '../../src/twins/alerts.ts'
-import { DATABASES, openTestDatabase } from '../support/database.ts'
+import { DATABASES, useTestDatabase } from '../support/database.ts'
 
 const T0 = Date.parse('2026-12-04T09:00:00Z')
 
 describe.each(DATABASES)('storeAlerts (%s)', (kind) => {
-  let database: Awaited<ReturnType<typeof openTestDatabase>>
-  beforeAll(async () => {
-    database = await openTestDatabase(kind)
-  })
-  afterAll(() => database?.dispose())
+  const database = useTestDatabase(kind)
 
   it('stores an alert raised and cleared by one write once, however often the write is retried', async () => {
     const change = (kind: AlertChange['kind'], at: number): AlertChange => ({

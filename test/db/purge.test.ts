@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { purgeOlderThan } from '../../src/db/purge.ts'
 import { RETAINED_TABLES } from '../../src/db/retained-tables.ts'
 import { countRows, DAY, insertAgedRows } from '../support/aged-rows.ts'
-import { DATABASES, openTestDatabase } from '../support/database.ts'
+import { DATABASES, useTestDatabase } from '../support/database.ts'
 
 describe.each(DATABASES)('purgeOlderThan (%s)', (kind) => {
-  let database: Awaited<ReturnType<typeof openTestDatabase>>
-  beforeAll(async () => {
-    database = await openTestDatabase(kind)
-  })
-  afterAll(() => database?.dispose())
+  const database = useTestDatabase(kind)
 
   it('deletes rows older than the cutoff in bounded batches, and keeps the rest', async () => {
     const db = database.db

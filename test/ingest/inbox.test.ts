@@ -1,5 +1,5 @@
 import { like } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { twinLive } from '../../src/db/schema.ts'
 import { deviceBatches, type Received } from '../../src/ingest/batcher.ts'
 import {
@@ -13,7 +13,7 @@ import {
   storeInbox,
   type Urgency,
 } from '../../src/ingest/inbox.ts'
-import { DATABASES, openTestDatabase } from '../support/database.ts'
+import { DATABASES, useTestDatabase } from '../support/database.ts'
 import { receivedReading } from '../support/received.ts'
 
 const T0 = Date.now()
@@ -22,11 +22,7 @@ const message = (deviceId: string, n: number, value: number | string, at: number
   receivedReading(deviceId, n, { v: value }, at)
 
 describe.each(DATABASES)('the inbox (%s)', (kind) => {
-  let database: Awaited<ReturnType<typeof openTestDatabase>>
-  beforeAll(async () => {
-    database = await openTestDatabase(kind)
-  })
-  afterAll(() => database?.dispose())
+  const database = useTestDatabase(kind)
 
   const store = (received: Received[]) =>
     database.db.transaction((tx) => storeInbox(tx, deviceBatches(received), () => null))

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { rejectedMessages, telemetry } from '../../src/db/schema.ts'
 import { deadLetter } from '../../src/ingest/dead-letters.ts'
 import { type Retry, storeFlush } from '../../src/ingest/store-flush.ts'
 import type { SensorValue } from '../../src/twins/reading.ts'
-import { DATABASES, openTestDatabase } from '../support/database.ts'
+import { DATABASES, useTestDatabase } from '../support/database.ts'
 import { receivedReading } from '../support/received.ts'
 
 const noRetry: Retry = (_what, fn) => fn()
@@ -20,11 +20,7 @@ const message = (deviceId: string, n: number, value: SensorValue) =>
   )
 
 describe.each(DATABASES)('storeFlush (%s)', (kind) => {
-  let database: Awaited<ReturnType<typeof openTestDatabase>>
-  beforeAll(async () => {
-    database = await openTestDatabase(kind)
-  })
-  afterAll(() => database?.dispose())
+  const database = useTestDatabase(kind)
 
   it('dead-letters only the message Postgres refuses, with its reason, and stores the rest', async () => {
     const received = Array.from({ length: 20 }, (_, n) =>

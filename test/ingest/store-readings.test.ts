@@ -1,17 +1,13 @@
 import { asc, eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { telemetry } from '../../src/db/schema.ts'
 import { deviceBatches } from '../../src/ingest/batcher.ts'
 import { storeReadings } from '../../src/ingest/store-readings.ts'
 import type { Reading } from '../../src/twins/reading.ts'
-import { DATABASES, openTestDatabase } from '../support/database.ts'
+import { DATABASES, useTestDatabase } from '../support/database.ts'
 
 describe.each(DATABASES)('storeReadings (%s)', (kind) => {
-  let database: Awaited<ReturnType<typeof openTestDatabase>>
-  beforeAll(async () => {
-    database = await openTestDatabase(kind)
-  })
-  afterAll(() => database?.dispose())
+  const database = useTestDatabase(kind)
 
   const flush = (deviceId: string, readings: Reading[]) =>
     deviceBatches(

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { type Database, openDatabase } from '../../src/db/client.ts'
 import { createTestDatabase } from './services.ts'
 
@@ -28,6 +29,24 @@ export async function openTestDatabase(
     async dispose() {
       await database.close()
       rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * The tests of one `describe` share a database of their own (see `openTestDatabase`): opened
+ * before the first, dropped after the last.
+ */
+export function useTestDatabase(kind: (typeof DATABASES)[number]) {
+  let database: Awaited<ReturnType<typeof openTestDatabase>> | undefined
+  beforeAll(async () => {
+    database = await openTestDatabase(kind)
+  })
+  afterAll(() => database?.dispose())
+  return {
+    get db() {
+      if (!database) throw new Error('the test database is opened in beforeAll: use it in a test')
+      return database.db
     },
   }
 }

@@ -7,7 +7,7 @@ import type { Topics } from '../topics.ts'
 import type { AlertChange } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
 import type { TwinState } from '../twins/twin.ts'
-import { unhealthySensors } from '../twins/urgency.ts'
+import { heldHealth } from '../twins/urgency.ts'
 import { storeAlerts } from './store-alerts.ts'
 import { storeCommands, storeReservations } from './store-commands.ts'
 import type { TwinRecords } from './store-records.ts'
@@ -99,15 +99,13 @@ async function write(
 /**
  * The inbox batches up to the twin's are applied and written with this snapshot: ingest may tell
  * the twin of the next ones, the lag is counted from the oldest batch still waiting, and ingest
- * judges what comes next against the sensors this twin holds unhealthy (see urgency.ts).
+ * judges what comes next against the health this twin holds its sensors in (see urgency.ts).
  */
 async function markApplied(tx: Db, twin: TwinState): Promise<void> {
   const { deviceId, inboxSeq: seq } = twin
-  // As JSON text: an empty array parameter is not sent alike by both drivers.
-  const unhealthy = JSON.stringify(unhealthySensors(twin))
   await tx.execute(sql`
     update ${twinLive} set
-      unhealthy = array(select jsonb_array_elements_text(${unhealthy}::jsonb)),
+      sensor_health = ${JSON.stringify(heldHealth(twin))}::jsonb,
       applied_seq = greatest(applied_seq, ${seq}),
       pending_since = case when applied_seq < ${seq} then (
         select min(received_at) from ${twinInbox} where device_id = ${deviceId} and seq > ${seq}

@@ -17,6 +17,7 @@ import {
 import type { TwinBatch } from '../twins/batch.ts'
 import type { TwinChange } from '../twins/change.ts'
 import type { CommandStatus } from '../twins/commands.ts'
+import type { Health } from '../twins/health/types.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import type { SensorValue } from '../twins/reading.ts'
 import type { Reservation } from '../twins/reservations.ts'
@@ -98,8 +99,11 @@ export const twinLive = pgTable('twin_live', {
   pendingSince: ms('pending_since'),
   /** Whether the last claim was urgent: checkpoints may fill only their share of the room. */
   nudgedUrgent: boolean('nudged_urgent').notNull().default(false),
-  /** Sensors the twin's last written state holds unhealthy: a change of one is urgent. */
-  unhealthy: text('unhealthy').array().notNull().default(sql`'{}'::text[]`),
+  /**
+   * The health of each sensor the twin's last written state holds neither OK nor UNKNOWN: what
+   * ingest judges a batch's urgency by (see src/twins/urgency.ts).
+   */
+  sensorHealth: jsonb('sensor_health').$type<Record<string, Health>>().notNull().default({}),
 })
 
 /** Batches stored for a twin and not yet applied by it, numbered per device from 1. */

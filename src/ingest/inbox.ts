@@ -5,7 +5,7 @@ import type { TwinBatch } from '../twins/batch.ts'
 import type { InboxDelivery } from '../twins/inbox.ts'
 import { applyLive, type LiveEvent, type LiveState } from '../twins/live.ts'
 import type { DeviceModel } from '../twins/model.ts'
-import { isUrgent } from '../twins/urgency.ts'
+import { type AppliedHealth, isUrgent } from '../twins/urgency.ts'
 import { type DeviceBatch, toTwinBatch } from './batcher.ts'
 
 /** One device's part of a stored flush: its inbox number and its live state after it. */
@@ -25,7 +25,7 @@ interface LiveRow {
   sensors: LiveState['sensors']
   last_seen_at: string | Date | null
   inbox_seq: string | number
-  unhealthy: string[] | null
+  sensor_health: AppliedHealth['sensors'] | null
 }
 
 interface ClaimRow {
@@ -55,7 +55,7 @@ export async function storeInbox(
     insert into ${twinLive} (device_id) select unnest(${array(ids, 'text')})
     on conflict do nothing`)
   const rows = await tx.execute(sql`
-    select device_id, sensors, last_seen_at, inbox_seq, unhealthy from ${twinLive}
+    select device_id, sensors, last_seen_at, inbox_seq, sensor_health from ${twinLive}
     where device_id = any(${array(ids, 'text')}) order by device_id for update`)
   const before = new Map(resultRows<LiveRow>(rows).map((r) => [r.device_id, r]))
 
@@ -77,7 +77,7 @@ export async function storeInbox(
       changed: next.changed,
       changes: next.changes,
       urgent: isUrgent(live, twinBatch, modelOf(batch.deviceId), {
-        unhealthy: row?.unhealthy ?? [],
+        sensors: row?.sensor_health ?? {},
       }),
     })
     batchJson.push(JSON.stringify(twinBatch))

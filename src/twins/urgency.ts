@@ -1,21 +1,26 @@
 import type { TwinBatch } from './batch.ts'
+import type { Health } from './health/types.ts'
 import { stuck } from './health/value-checks.ts'
 import type { LiveState } from './live.ts'
 import type { DeviceModel, SensorSpec } from './model.ts'
 import type { Reading, SensorValue } from './reading.ts'
 import { applyValue, type SensorState, type TwinState } from './twin.ts'
 
-/** What ingest knows of a twin's applied judgement: the sensors it holds unhealthy. */
+/**
+ * What ingest knows of a twin's applied judgement: the health of each sensor its last written
+ * state holds neither OK nor UNKNOWN.
+ */
 export interface AppliedHealth {
-  /** `unhealthySensors` of the twin's last written state. */
-  unhealthy: readonly string[]
+  sensors: Readonly<Record<string, Health>>
 }
 
-/** Sensors whose health is neither OK nor UNKNOWN: a change of their value may clear it. */
-export const unhealthySensors = (twin: Pick<TwinState, 'sensorHealth'>): string[] =>
-  Object.entries(twin.sensorHealth)
-    .filter(([, report]) => report.health !== 'OK' && report.health !== 'UNKNOWN')
-    .map(([name]) => name)
+/** The sensors a twin holds neither OK nor UNKNOWN, with their health: what ingest judges by. */
+export const heldHealth = (twin: Pick<TwinState, 'sensorHealth'>): Record<string, Health> =>
+  Object.fromEntries(
+    Object.entries(twin.sensorHealth)
+      .filter(([, report]) => report.health !== 'OK' && report.health !== 'UNKNOWN')
+      .map(([name, report]) => [name, report.health]),
+  )
 
 /**
  * Whether a batch may change what the twin's workflow decides (health, alerts, commands), so
@@ -23,23 +28,27 @@ export const unhealthySensors = (twin: Pick<TwinState, 'sensorHealth'>): string[
  * speeds of a twin"). Urgent:
  * - the device's first reading, a status report or an answer to a command;
  * - a message after a silence its model calls SILENT (the device's, or one sensor's);
- * - a discrete value (boolean, enum, string, null) that differs from the live one, or a sensor
- *   not seen before;
+ * - a sensor not seen before;
  * - a number that crosses its model's range, into it or out of it, or past an aggregate rule's
  *   bound (or lies beyond one);
+ * - a changed value of a sensor its model watches for flapping, unless the twin holds it
+ *   FLAPPING already (a change prolongs an episode; only quiet ends it, on the twin's timer);
  * - a number that becomes STUCK by this reading, or moves again after being stuck that long;
  * - a change of a sensor that a consistency rule judges while the sensor it requires does not
  *   hold the required value now;
- * - a changed value of a sensor the twin holds unhealthy (the change may clear it).
- * Anything else, a number moving within its range, is routine: apps see it live at once, and
- * the twin folds it in at its checkpoint. Judged against the live state before the batch,
- * reading by reading, and conservatively: what could flip a verdict counts as urgent.
+ * - a changed value of a sensor the twin holds INCONSISTENT, or OUT_OF_RANGE by an aggregate
+ *   rule: the change may clear it (a range's OUT_OF_RANGE clears only by crossing back).
+ * Anything else is routine: a number moving within its range, a discrete value no verdict
+ * watches (a door whose changes only a rule about another sensor looks back on), a flapping
+ * sensor's next toggle. Apps see it live at once, and the twin folds it in at its checkpoint.
+ * Judged against the live state before the batch, reading by reading, and conservatively: what
+ * could flip a verdict counts as urgent.
  */
 export function isUrgent(
   live: LiveState | null,
   batch: TwinBatch,
   model: DeviceModel | null,
-  applied: AppliedHealth = { unhealthy: [] },
+  applied: AppliedHealth = { sensors: {} },
 ) {
   if (!live || live.lastSeenAt === null) return true
   if (batch.statuses.length > 0 || (batch.acks?.length ?? 0) > 0) return true
@@ -47,7 +56,6 @@ export function isUrgent(
   const quietMs = firstArrival === Infinity ? 0 : firstArrival - live.lastSeenAt
   if (model && quietMs >= model.silentAfterSeconds * 1000) return true
   const specs = new Map(model?.sensors.map((s) => [s.name, s]))
-  const unhealthy = new Set(applied.unhealthy)
   const sensors = new Map(Object.entries(live.sensors))
   for (const reading of [...batch.readings].sort((a, b) => a.time - b.time)) {
     for (const [name, value] of Object.entries(reading.values)) {
@@ -58,9 +66,11 @@ export function isUrgent(
       if (next === current) continue
       const spec = specs.get(name)
       const changed = next.value !== current.value
-      if (changed && unhealthy.has(name)) return true
+      const held = applied.sensors[name]
+      if (changed && mayClear(name, held, model)) return true
       if (spec && endsSensorSilence(spec, current, reading)) return true
-      if (crosses(current.value, next.value, spec)) return true
+      if (spec && crossesRange(current.value, next.value, spec)) return true
+      if (changed && spec?.flapping && held !== 'FLAPPING') return true
       if (spec && stuck(spec, current).health !== stuck(spec, next).health) return true
       if (changed && mayBeImplausible(name, model, sensors)) return true
       if (beyondAggregateBound(name, next.value, model)) return true
@@ -75,14 +85,19 @@ function endsSensorSilence(spec: SensorSpec, current: SensorState, reading: Read
   return limit != null && reading.receivedAt - current.receivedAt >= limit * 1000
 }
 
-function crosses(before: SensorValue, after: SensorValue, spec: SensorSpec | undefined) {
-  if (typeof before !== 'number' || typeof after !== 'number') return before !== after
-  if (spec && spec.kind !== 'NUMBER') return before !== after
-  return inRange(before, spec) !== inRange(after, spec)
+/** Whether a value change may clear what the twin holds (see `isUrgent`). */
+function mayClear(sensor: string, held: Health | undefined, model: DeviceModel | null) {
+  if (held === 'INCONSISTENT') return true
+  return held === 'OUT_OF_RANGE' && (model?.aggregates ?? []).some((r) => r.sensor === sensor)
 }
 
-const inRange = (value: number, spec: SensorSpec | undefined) =>
-  (spec?.min == null || value >= spec.min) && (spec?.max == null || value <= spec.max)
+/** Into the model's range or out of it: what `outOfRange` judges (only numbers are judged). */
+const crossesRange = (before: SensorValue, after: SensorValue, spec: SensorSpec) =>
+  inRange(before, spec) !== inRange(after, spec)
+
+const inRange = (value: SensorValue, spec: SensorSpec) =>
+  typeof value !== 'number' ||
+  ((spec.min == null || value >= spec.min) && (spec.max == null || value <= spec.max))
 
 /** A rule judges changes of `sensor`, and what it requires is not there now (see consistency.ts). */
 function mayBeImplausible(

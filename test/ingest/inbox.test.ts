@@ -13,19 +13,27 @@ import {
   storeInbox,
   type Urgency,
 } from '../../src/ingest/inbox.ts'
+import { deviceModelSchema } from '../../src/twins/model.ts'
 import { DATABASES, useTestDatabase } from '../support/database.ts'
 import { receivedReading } from '../support/received.ts'
 
 const T0 = Date.now()
 
-const message = (deviceId: string, n: number, value: number | string, at: number) =>
+const message = (deviceId: string, n: number, value: number, at: number) =>
   receivedReading(deviceId, n, { v: value }, at)
+
+/** `v` has a range: leaving it or coming back is urgent, a move within it routine. */
+const model = deviceModelSchema.parse({
+  id: 'm',
+  name: 'm',
+  sensors: [{ name: 'v', kind: 'NUMBER', min: 0, max: 10 }],
+})
 
 describe.each(DATABASES)('the inbox (%s)', (kind) => {
   const database = useTestDatabase(kind)
 
   const store = (received: Received[]) =>
-    database.db.transaction((tx) => storeInbox(tx, deviceBatches(received), () => null))
+    database.db.transaction((tx) => storeInbox(tx, deviceBatches(received), () => model))
   const opts: NudgeOptions = {
     checkpointMs: 3_000,
     renudgeMs: 60_000,
@@ -49,8 +57,8 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
 
     // The twins apply what they were told (as persistTwin records it).
     await database.db.update(twinLive).set({ appliedSeq: 1, pendingSince: null })
-    // Routine readings, past their checkpoint; one urgent (a string value changed).
-    await store(ids.map((id, i) => message(id, 2, i === 0 ? 'on' : 2, T0 - 5_000)))
+    // Routine readings, past their checkpoint; one urgent (out of range).
+    await store(ids.map((id, i) => message(id, 2, i === 0 ? 99 : 2, T0 - 5_000)))
     const room = await deliveryRoom(database.db, opts)
     expect(room).toEqual({ urgent: 3, checkpoint: 1 })
     const urgent = await claimDeliveries(database.db, 'urgent', room.urgent, opts)
@@ -69,7 +77,7 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     // Checkpoints hold their share: no more of them, and the last place stays urgent's.
     expect(await deliveryRoom(database.db, opts)).toEqual({ urgent: 1, checkpoint: 0 })
     const idle = ids.find((id) => id !== 'twin-0' && id !== checkpoint[0]?.deviceId) ?? ''
-    await store([message(idle, 3, 'alarm', T0 - 4_000)])
+    await store([message(idle, 3, 99, T0 - 4_000)])
     const urgentAgain = await claimDeliveries(database.db, 'urgent', 1, opts)
     expect(urgentAgain.map((d) => d.deviceId)).toEqual([idle])
     await markDelivered(database.db, [{ deviceId: idle, upTo: 3 }])
@@ -82,11 +90,11 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
     const id = 'chatty'
     const now = Date.now()
     const at = (ms: number) => ({ ...opts, now: now + ms })
-    await store([message(id, 1, 'a', now - 100)])
+    await store([message(id, 1, 1, now - 100)])
     expect((await claim('urgent', at(0))).map((d) => d.deviceId)).toContain(id)
     // Urgent batches that come while the first delivery is in flight wait for it to be applied.
-    await store([message(id, 2, 'b', now)])
-    await store([message(id, 3, 'c', now)])
+    await store([message(id, 2, 99, now)])
+    await store([message(id, 3, 5, now)])
     expect((await claim('urgent', at(100))).map((d) => d.deviceId)).not.toContain(id)
     await database.db.update(twinLive).set({ appliedSeq: 1 }).where(like(twinLive.deviceId, id))
     const coalesced = (await claim('urgent', at(200))).find((d) => d.deviceId === id)
@@ -96,7 +104,7 @@ describe.each(DATABASES)('the inbox (%s)', (kind) => {
       .set({ appliedSeq: 3, pendingSince: null })
       .where(like(twinLive.deviceId, id))
     // A routine batch fresher than the checkpoint waits; once the checkpoint is due it goes.
-    await store([message(id, 4, 'c', now)])
+    await store([message(id, 4, 6, now)])
     expect((await claim('urgent', at(300))).map((d) => d.deviceId)).not.toContain(id)
     expect((await claim('checkpoint', at(300))).map((d) => d.deviceId)).not.toContain(id)
     expect(

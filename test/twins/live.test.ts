@@ -11,7 +11,7 @@ import { applyLive, emptyLive, type LiveState, withLive } from '../../src/twins/
 import type { DeviceModel } from '../../src/twins/model.ts'
 import { type Reading, toReading } from '../../src/twins/reading.ts'
 import { applyBatch, newTwin } from '../../src/twins/twin.ts'
-import { isUrgent, unhealthySensors } from '../../src/twins/urgency.ts'
+import { heldHealth, isUrgent } from '../../src/twins/urgency.ts'
 
 const T0 = Date.parse('2026-11-23T12:00:00Z')
 
@@ -80,7 +80,12 @@ describe('isUrgent', () => {
     name: 'm',
     sensors: [
       { name: 'temp', kind: 'NUMBER', min: 0, max: 80 },
-      { name: 'mode', kind: 'ENUM' },
+      {
+        name: 'mode',
+        kind: 'ENUM',
+        flapping: { maxChanges: 3, windowSeconds: 60, quietSeconds: 10 },
+      },
+      { name: 'door', kind: 'BOOLEAN' },
     ],
     rules: [],
     silentAfterSeconds: 300,
@@ -94,12 +99,23 @@ describe('isUrgent', () => {
     expect(isUrgent(before, next({ temp: 20, mode: 'eco', door: false }), model)).toBe(false)
   })
 
+  it('lets a discrete change wait that no verdict watches', () => {
+    expect(isUrgent(before, next({ door: true }), model)).toBe(false)
+    expect(isUrgent(before, next({ door: true }), null)).toBe(false)
+    // A number where the model declares none is no range crossing either.
+    expect(isUrgent(before, next({ temp: 'n/a' }), model)).toBe(false)
+  })
+
+  it("sends a flapping sensor's changes at once until the twin holds it FLAPPING", () => {
+    expect(isUrgent(before, next({ mode: 'boost' }), model)).toBe(true)
+    const flapping = { sensors: { mode: 'FLAPPING' as const } }
+    expect(isUrgent(before, next({ mode: 'boost' }), model, flapping)).toBe(false)
+  })
+
   it('sends at once what operators act on', () => {
     expect(isUrgent(null, next({ temp: 20 }), model)).toBe(true)
     expect(isUrgent(emptyLive(), next({ temp: 20 }), model)).toBe(true)
     expect(isUrgent(before, next({ temp: 95 }), model)).toBe(true)
-    expect(isUrgent(before, next({ mode: 'boost' }), model)).toBe(true)
-    expect(isUrgent(before, next({ door: true }), null)).toBe(true)
     expect(isUrgent(before, next({ humidity: 40 }), model)).toBe(true)
     expect(
       isUrgent(before, batch([], { statuses: [{ online: false, receivedAt: T0 }] }), model),
@@ -151,21 +167,33 @@ describe('isUrgent', () => {
     expect(isUrgent(unplugged, at(1000, { power: 6 }), rich)).toBe(true)
   })
 
-  it("sends at once values beyond an aggregate rule's bound, and changes of unhealthy sensors", () => {
+  it("sends at once values beyond an aggregate rule's bound, and changes that may clear a verdict", () => {
     expect(isUrgent(plugged, at(1000, { temp: 55 }), rich)).toBe(true)
-    expect(isUrgent(plugged, at(1000, { temp: 21 }), rich, { unhealthy: ['temp'] })).toBe(true)
-    expect(isUrgent(plugged, at(1000, { power: 6 }), rich, { unhealthy: ['temp'] })).toBe(false)
+    // The aggregate's statistic may come back within its bound.
+    const aggregate = { sensors: { temp: 'OUT_OF_RANGE' as const } }
+    expect(isUrgent(plugged, at(1000, { temp: 21 }), rich, aggregate)).toBe(true)
+    expect(isUrgent(plugged, at(1000, { power: 6 }), rich, aggregate)).toBe(false)
+    // A plausible change clears INCONSISTENT.
+    const inconsistent = { sensors: { power: 'INCONSISTENT' as const } }
+    expect(isUrgent(plugged, at(1000, { power: 6 }), rich, inconsistent)).toBe(true)
+  })
+
+  it('lets a number wait that stays beyond its range: only crossing back clears it', () => {
+    const hot = live(batch([reading(T0, { temp: 90, mode: 'eco' })]))
+    const outOfRange = { sensors: { temp: 'OUT_OF_RANGE' as const } }
+    expect(isUrgent(hot, next({ temp: 95 }), model, outOfRange)).toBe(false)
+    expect(isUrgent(hot, next({ temp: 60 }), model, outOfRange)).toBe(true)
   })
 })
 
-describe('unhealthySensors', () => {
-  it('names the sensors neither OK nor UNKNOWN', () => {
+describe('heldHealth', () => {
+  it('gives the health of the sensors neither OK nor UNKNOWN', () => {
     const sensorHealth = {
       a: { health: 'OK', reason: null },
       b: { health: 'UNKNOWN', reason: 'never reported' },
       c: { health: 'STUCK', reason: 'unchanged' },
     } as const
-    expect(unhealthySensors({ sensorHealth })).toEqual(['c'])
+    expect(heldHealth({ sensorHealth })).toEqual({ c: 'STUCK' })
   })
 })
 

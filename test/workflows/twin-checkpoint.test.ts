@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { twinLive } from '../../src/db/schema.ts'
 import { RESERVE } from '../support/commands.ts'
 import { chargePoint, REGISTER, UPSERT_MODEL } from '../support/models.ts'
 import { MODES, startTestStack, type TestStack } from '../support/stack.ts'
@@ -41,6 +43,11 @@ describe.each(MODES)('a twin between checkpoints (%s)', (mode) => {
         sensors: [
           { name: 'door', kind: 'BOOLEAN' },
           { name: 'power', kind: 'NUMBER', min: 0, max: 22_000, stuckAfterSeconds: 3 },
+          {
+            name: 'cable',
+            kind: 'ENUM',
+            flapping: { maxChanges: 2, windowSeconds: 60, quietSeconds: 600 },
+          },
         ],
         rules: [],
       }),
@@ -109,6 +116,42 @@ describe.each(MODES)('a twin between checkpoints (%s)', (mode) => {
       { what: 'OUT_OF_RANGE', timeout: CHECKPOINT_MS - 5_000 },
     )
     expect(raised - sentAt).toBeLessThan(CHECKPOINT_MS - 5_000)
+  })
+
+  it("lets a flapping sensor's next toggles wait once the twin holds it FLAPPING", async () => {
+    const id = await startDevice('flapping')
+    const inbox = async () => {
+      const [row] = await stack.database.db.select().from(twinLive).where(eq(twinLive.deviceId, id))
+      return row
+    }
+    const t0 = Date.now()
+    const toggle = (n: number) =>
+      stack.publish(stack.topics.device(id, 'telemetry'), {
+        ts: t0 + n,
+        values: { cable: n % 2 === 0 ? 'connected' : 'none' },
+      })
+    // Each toggle may make the cable FLAPPING: urgent, until the twin has said it is.
+    for (let n = 0; n < 4; n++) await toggle(n)
+    await waitFor(
+      async () => {
+        const seen = await look(id)
+        const raised = seen?.alerts.some((a) => a.sensor === 'cable' && a.kind === 'FLAPPING')
+        return raised && (await inbox())?.sensorHealth.cable === 'FLAPPING'
+      },
+      { what: 'FLAPPING raised and written', timeout: CHECKPOINT_MS - 5_000 },
+    )
+    // The next toggle only prolongs the episode: stored, seen live, and left for the checkpoint.
+    const before = await inbox()
+    await toggle(4)
+    const after = await waitFor(
+      async () => {
+        const row = await inbox()
+        return row && row.inboxSeq > (before?.inboxSeq ?? 0) && row
+      },
+      { what: 'the toggle stored' },
+    )
+    expect(after.urgentSeq).toBe(before?.urgentSeq)
+    expect((await look(id))?.twin.reported.cable).toBe('connected')
   })
 
   it('calls a number STUCK from readings still waiting in the inbox', async () => {

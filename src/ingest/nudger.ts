@@ -34,7 +34,7 @@ export interface DeliveryCounts {
  */
 export function startNudger(opts: {
   db: Db
-  twins: TwinClient
+  twins: Pick<TwinClient, 'deliver'>
   log: Logger
   nudge: Omit<NudgeOptions, 'now'>
   everyMs?: number
@@ -48,26 +48,32 @@ export function startNudger(opts: {
   let wake: (() => void) | undefined
   const everyMs = opts.everyMs ?? 1000
   let checkpointAt = 0
+  // Whether more checkpoints were due than the last claim could take: then every round looks.
+  let checkpointsWaiting = false
 
   const round = async () => {
-    // Urgent first, then checkpoints in the room they leave, never more than their share of it.
-    // Urgent ones are held to the room too: given all at once (every twin's first reading at
-    // start-up), they queued in Temporal for longer than a worker's sticky queue keeps a task
-    // (30 s), and each task that timed out there waited minutes more on the shared queue.
-    // Checkpoints wait minutes by design, so they are looked for once a tick, not after every
-    // flush.
+    // Checkpoints first, in their share of the room, then urgent deliveries in the rest. Under
+    // load, urgent deliveries refill any room as soon as it frees: claimed after them, the
+    // checkpoints that are due never ran (twins drifted minutes past their checkpoint), and
+    // claimed before them they still never hold more than their share. Urgent ones are held to
+    // the room too: given all at once (every twin's first reading at start-up), they queued in
+    // Temporal for longer than a worker's sticky queue keeps a task (30 s), and each task that
+    // timed out there waited minutes more on the shared queue. Checkpoints wait minutes by
+    // design, so while none is waiting they are looked for once a tick, not after every flush.
     const room = await deliveryRoom(opts.db, opts.nudge)
-    const urgent = await claimDeliveries(opts.db, 'urgent', room.urgent, opts.nudge)
-    const checkpointDue = Date.now() - checkpointAt >= everyMs
+    const checkpointDue = checkpointsWaiting || Date.now() - checkpointAt >= everyMs
     if (checkpointDue) checkpointAt = Date.now()
-    const checkpoint = checkpointDue
-      ? await claimDeliveries(
-          opts.db,
-          'checkpoint',
-          Math.min(room.checkpoint, room.urgent - urgent.length),
-          opts.nudge,
-        )
-      : []
+    const checkpointRoom = checkpointDue ? room.checkpoint : 0
+    const checkpoint = await claimDeliveries(opts.db, 'checkpoint', checkpointRoom, opts.nudge)
+    // A full share says nothing of what is due: keep looking until a claim comes back short.
+    const asked = Math.min(checkpointRoom, opts.nudge.limit)
+    if (asked > 0) checkpointsWaiting = checkpoint.length >= asked
+    const urgent = await claimDeliveries(
+      opts.db,
+      'urgent',
+      room.urgent - checkpoint.length,
+      opts.nudge,
+    )
     const claimed = [
       ...urgent.map((c) => ({ ...c, urgent: true })),
       ...checkpoint.map((c) => ({ ...c, urgent: false })),

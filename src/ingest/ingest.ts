@@ -34,7 +34,7 @@ export interface IngestOptions {
   checkpointMs: number
   /** When a twin that was told of its inbox and did not apply it is told again. */
   renudgeMs?: number
-  /** Deliveries waiting in Temporal at most, urgent ones first (see `deliveryRoom`). */
+  /** Deliveries waiting in Temporal at most, checkpoints in half of them (see `deliveryRoom`). */
   maxDeliveriesInFlight?: number
   /** Shared-subscription group, when several ingests share the device topics. */
   shareGroup?: string | undefined

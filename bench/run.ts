@@ -4,7 +4,8 @@
 // --checkpoint-ms, --unhealthy (share of the fleet with health episodes), --sample, --no-limits,
 // --limit-seconds, --ramp-devices, --ramp-steps 25,50,…, --step-seconds, --out, --profile, and
 // --kill-worker 120 (SIGKILL the worker 120 s into a steady run, --worker-down 20 s, then time
-// until every urgent batch is applied and every twin is within its checkpoint again).
+// until every urgent batch is applied and every twin is within its checkpoint again), and
+// --commands 2 (commands a second to healthy devices during a steady run; 0 for none).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +19,7 @@ import { startDevServer } from '../temporal/dev-server.ts'
 import { startMosquitto } from '../test/support/mosquitto.ts'
 import { createTestDatabase } from '../test/support/services.ts'
 import { startAlertProbe } from './alert-probe.ts'
+import { startCommandProbe } from './command-probe.ts'
 import { BENCH_MODEL, registerFleet } from './fleet-model.ts'
 import { startEpisodes, unhealthyDevices } from './health-episodes.ts'
 import { historyCost } from './histories.ts'
@@ -61,6 +63,8 @@ const { values: args } = parseArgs({
     /** Seconds into a steady run at which the worker is killed (SIGKILL) and later restarted. */
     'kill-worker': { type: 'string' },
     'worker-down': { type: 'string', default: '20' },
+    /** Commands a second during a steady run, each timed sendCommand → SUCCEEDED. */
+    commands: { type: 'string', default: '2' },
   },
 })
 const number = (name: keyof typeof args, min: number, max = Number.POSITIVE_INFINITY) => {
@@ -85,6 +89,7 @@ const CHECKPOINT_SLACK_MS = 30_000
 /** Routine readings wait for the checkpoint: the applied state may be this far behind. */
 const maxLagMs = checkpointMs + CHECKPOINT_SLACK_MS
 const unhealthyShare = number('unhealthy', 0, 1)
+const commandsPerSecond = ramp ? 0 : number('commands', 0, 100)
 const killWorkerAt = args['kill-worker'] === undefined ? null : number('kill-worker', 0) * 1000
 if (killWorkerAt !== null && (ramp || args.embedded)) {
   console.error('bench: --kill-worker needs a steady run with the roles as separate processes')
@@ -135,6 +140,8 @@ function tasksDone(
 const HISTORY_SAMPLE = 20
 /** How long after a step the bench waits for alerts still on their way. */
 const ALERT_GRACE_MS = 15_000
+/** Commands still in flight at a step's end may take their timeout (30 s) to end. */
+const COMMAND_GRACE_MS = 35_000
 const secret = 'bench-secret-that-is-long-enough-for-hs256'
 const dataDir = mkdtempSync(join(tmpdir(), 'devtwin-bench-'))
 const root = `bench-${process.pid}`
@@ -226,6 +233,8 @@ try {
     devices: specs,
     rate: 0,
     connectConcurrency: 200,
+    // Devices answer a command at once: the round trip is devtwin's.
+    commandDelayMs: 0,
     mqtt: { protocolVersion: args.embedded ? 4 : 5, connectTimeoutMs: 120_000 },
     onReading: (id, reading) => {
       probes.published(id, reading)
@@ -236,6 +245,16 @@ try {
   // Every twin started (status online went through) and written before the clock starts.
   await ledger.waitForTwins(devices)
   await ledger.waitForQuiet(5000, 300_000)
+  // Each device's first reading is urgent (a new sensor): a fleet coming online costs a workflow
+  // task a twin. Sent before the clock starts, and timed on its own, so that the run measures
+  // the steady state.
+  const warmUpStarted = Date.now()
+  fleet.setRate((steps[0] as number) / devices)
+  await sleep((devices / (steps[0] as number)) * 1000)
+  fleet.setRate(0)
+  await ledger.waitForQuiet(5000, 300_000)
+  const warmUpMs = Date.now() - warmUpStarted - 5000
+  console.log(`first readings of ${devices} devices applied in ${formatMs(warmUpMs)}`)
   const queryProbe = startQueryProbe(url, token, ids.slice(0, sample))
   cleanup.push(queryProbe.stop)
   // Every 10 s, or thrice a shorter step.
@@ -263,6 +282,18 @@ try {
     () => 1000 / perDevice,
     stepSeconds * 1000,
   )
+
+  const unhealthyIds = new Set(unhealthy.map((d) => d.id))
+  const commandProbe =
+    commandsPerSecond > 0
+      ? startCommandProbe(
+          url,
+          await mintToken(secret, { sub: 'bench', role: 'operator' }),
+          ids.filter((id) => !unhealthyIds.has(id)),
+          commandsPerSecond,
+        )
+      : null
+  if (commandProbe) cleanup.push(commandProbe.stop)
 
   const results: StepResult[] = []
   let killedAt = 0
@@ -308,6 +339,7 @@ try {
       60_000,
     )
     await alertProbe.settle(ALERT_GRACE_MS)
+    await commandProbe?.settle(COMMAND_GRACE_MS)
     const until = Date.now()
     // Every reading the broker acknowledged, publishes in flight at the step's end included.
     const sent = fleet.stats().sent - before.sent
@@ -351,6 +383,10 @@ try {
         unpredicted: counted('unpredicted'),
       },
       lag: summarizeLag(lagProbe.rounds, from, to),
+      commands: commandProbe && {
+        ms: percentiles(within(commandProbe.samples, from, until)),
+        ...commandProbe.counts,
+      },
     }
     results.push(step)
     console.log(
@@ -373,11 +409,18 @@ try {
     'query probe': queryProbe.errors,
     'lag probe': lagProbe.errors,
     'alert probe': alertProbe.errors,
+    'command probe': commandProbe?.errors ?? [],
   })) {
     if (errors.length > 0)
       console.log(`${name}: ${errors.length} errors, first: ${String(errors[0])}`)
   }
-  await Promise.all([probes.stop(), queryProbe.stop(), lagProbe.stop(), alertProbe.stop()])
+  await Promise.all([
+    probes.stop(),
+    queryProbe.stop(),
+    lagProbe.stop(),
+    alertProbe.stop(),
+    commandProbe?.stop(),
+  ])
   await fleet.stop()
 
   console.log(`counting the history events of ${Math.min(HISTORY_SAMPLE, devices)} twins…`)
@@ -420,6 +463,7 @@ try {
     limits,
     histories,
     workerFault: faultResult,
+    warmUpMs,
     processes: Object.fromEntries(
       Object.entries(processes).map(([name, cost]) => [
         name,

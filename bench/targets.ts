@@ -7,6 +7,8 @@ export const TARGETS = {
   liveP99Ms: 1000,
   /** Publish of the triggering reading → the alert on the subscription. */
   alertP99Ms: 5000,
+  /** sendCommand → SUCCEEDED, to devices that answer at once, at the fleet's load. */
+  commandP99Ms: 1000,
 }
 
 /** ✓ when `measured` meets `limit`, ✗ when not, – when nothing was measured. */

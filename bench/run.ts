@@ -1,6 +1,6 @@
 // `npm run bench -- --devices 3000 --rate 0.2 --duration 600` (a fleet at a steady rate) or
 // `npm run bench -- --ramp` (rates up until loss, slow live state or a growing twin lag: the
-// knee). See README, Performance. Options: --embedded (one process, aedes + PGlite), --batch-ms,
+// knee). See docs/performance.md. Options: --embedded (one process, aedes + PGlite), --batch-ms,
 // --checkpoint-ms, --unhealthy (share of the fleet with health episodes), --sample, --no-limits,
 // --limit-seconds, --ramp-devices, --ramp-steps 25,50,…, --step-seconds, --out, --profile, and
 // --kill-worker 120 (SIGKILL the worker 120 s into a steady run, --worker-down 20 s, then time

@@ -1,5 +1,5 @@
 // `npx tsx scripts/dashboard-screenshot.ts --token <JWT> [--url …] [--device sim-2] [--out …]`:
-// the README's dashboard picture, taken from a running `npm run dev` (with `npm run simulate`
+// the dashboard picture of docs/operations.md, taken from a running `npm run dev` (with `npm run simulate`
 // feeding it) in the same headless Chromium the browser test uses.
 import { parseArgs } from 'node:util'
 import { openBrowser } from '../test/support/browser.ts'

@@ -76,7 +76,7 @@ export const twins = pgTable(
 
 /**
  * Each device's live reported state and its inbox's counters (see src/ingest/inbox.ts and the
- * README's "Two speeds of a twin"). Ingest writes it with every flush, under a row lock, so that
+ * docs/architecture.md, "Two speeds of a twin"). Ingest writes it with every flush, under a row lock, so that
  * several ingests number a device's inbox batches in commit order; the twin's writes move
  * `applied_seq` on.
  */

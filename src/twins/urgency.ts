@@ -24,7 +24,7 @@ export const heldHealth = (twin: Pick<TwinState, 'sensorHealth'>): Record<string
 
 /**
  * Whether a batch may change what the twin's workflow decides (health, alerts, commands), so
- * that its twin should apply it now rather than at its next checkpoint (see the README's "Two
+ * that its twin should apply it now rather than at its next checkpoint (see docs/architecture.md, "Two
  * speeds of a twin"). Urgent:
  * - the device's first reading, a status report or an answer to a command;
  * - a message after a silence its model calls SILENT (the device's, or one sensor's);

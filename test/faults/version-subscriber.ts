@@ -6,7 +6,7 @@ const QUERY = `subscription ($deviceId: ID!, $sinceVersion: Int) {
 }`
 
 /**
- * A client written the way the README tells apps to: one graphql-ws connection that retries
+ * A client written the way docs/graphql.md tells apps to: one graphql-ws connection that retries
  * forever (`ECONNREFUSED` while the api restarts is not fatal), and on every (re)connect it
  * subscribes to each twin again from the last version it saw (`sinceVersion`), so the server
  * sends what was missed first. It records every version event it receives, in order.

@@ -10,7 +10,7 @@ import { waitFor } from '../support/wait.ts'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
-/** The README's example client following one twin, as a process of its own. */
+/** The documented example client following one twin (docs/graphql.md), as a process of its own. */
 function follow(port: number, deviceId: string, token: string) {
   const child: ChildProcess = spawn(
     process.execPath,
@@ -124,10 +124,10 @@ describe.each(MODES)('an api killed under load (%s)', (mode) => {
   })
 })
 
-describe('the README example client', () => {
+describe('the documented example client', () => {
   it('is the one this test runs, word for word', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const doc = readFileSync(join(ROOT, 'docs/graphql.md'), 'utf8')
     const example = readFileSync(join(ROOT, 'examples/follow-twin.ts'), 'utf8')
-    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``)
+    expect(doc).toContain(`\`\`\`ts\n${example}\`\`\``)
   })
 })

@@ -1,4 +1,4 @@
-/** The README's worked example: a charge point whose cable sits behind a door. */
+/** The worked example of docs/twins.md: a charge point whose cable sits behind a door. */
 export const chargePoint = (id: string, overrides: Record<string, unknown> = {}) => ({
   id,
   name: 'Charge point',

@@ -16,7 +16,7 @@ const histories = files.map((file) => ({
 /**
  * Twins run for years: every change to the workflow must replay the histories of running twins.
  * These are recorded from real runs (`npm run histories:record`) and replayed against the code
- * as it is now; an incompatible change fails here, and needs `patched()` (see README).
+ * as it is now; an incompatible change fails here, and needs `patched()` (see docs/changing-the-workflow.md).
  */
 describe('twin histories replay against the current workflow code', () => {
   it('covers every handler, and each way a run goes on or ends', () => {

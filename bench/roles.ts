@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
-import type { Role } from '../src/stack.ts'
+import type { Role } from '../src/roles/index.ts'
 
 const main = new URL('../src/main.ts', import.meta.url).pathname
 

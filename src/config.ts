@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseDuration } from './duration.ts'
+import { ID_CHARACTERS } from './protocol/ids.ts'
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -27,7 +28,7 @@ const duration = (min: number, minText: string) =>
   })
 const retention = duration(60_000, '1m').optional()
 
-/** Every setting, from the environment (contract §4). Unset means "embedded" where it can. */
+/** Every setting, from the environment (docs/operations.md, Configuration). Unset means "embedded" where it can. */
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   MQTT_URL: z.string().url().optional(),
@@ -52,10 +53,7 @@ const schema = z.object({
   TEMPORAL_UI_URL: z.string().url().optional(),
   DEVTWIN_TASK_QUEUE: z.string().default('twins'),
   /** First level of device topics; another root lets deployments share one broker. */
-  DEVTWIN_TOPIC_ROOT: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]+$/)
-    .default('devices'),
+  DEVTWIN_TOPIC_ROOT: z.string().regex(ID_CHARACTERS).default('devices'),
   DEVTWIN_DATA_DIR: z.string().default('.devtwin'),
   DEVTWIN_JWT_SECRET: z.string().optional(),
   DEVTWIN_AUTO_PROVISION: flag.optional(),

@@ -1,13 +1,8 @@
 import { ConfigError, loadConfig } from './config.ts'
+import { DEFAULT_PORTS } from './embedded/choose-ports.ts'
 import { log } from './log.ts'
-import {
-  DEFAULT_PORTS,
-  ROLES,
-  type Role,
-  requireSharedServices,
-  type Stack,
-  startStack,
-} from './stack.ts'
+import { ROLES, type Role, requireSharedServices } from './roles/index.ts'
+import { type Stack, startStack } from './stack.ts'
 import { ensureWebBuild } from './web/build.ts'
 
 /** How long a stopping process may take to flush and close before it exits anyway. */
@@ -23,7 +18,7 @@ async function main(): Promise<void> {
     throw new ConfigError(`unknown role "${which}": use all, ${ROLES.join(', ')}`)
   }
   const env = { ...process.env }
-  // A dev stack registers devices on their first message unless told otherwise (contract §2).
+  // A dev stack registers devices on their first message unless told otherwise.
   if (which === 'all') env.DEVTWIN_AUTO_PROVISION ??= 'true'
   const config = loadConfig(env)
   const roles = which === 'all' ? ROLES : [which as Role]

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config.ts'
+import { choosePorts, DEFAULT_PORTS } from '../src/embedded/choose-ports.ts'
 import { freePort } from '../src/embedded/ports.ts'
-import { choosePorts, DEFAULT_PORTS, ROLES } from '../src/stack.ts'
+import { ROLES } from '../src/roles/index.ts'
 
 /** Holds `port` on 127.0.0.1 unless something (the machine's Mosquitto on 1883) already does. */
 async function occupy(port: number): Promise<Server | null> {

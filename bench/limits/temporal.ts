@@ -7,7 +7,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client'
 import type { InjectedSinks } from '@temporalio/worker'
 import { NativeConnection, Worker } from '@temporalio/worker'
 import pMap from 'p-map'
-import { installTemporalRuntime } from '../../src/worker.ts'
+import { installTemporalRuntime } from '../../src/workflows/worker.ts'
 import { type ProbeSinks, sinkBatchSignal, type sinkWorkflow } from './sink-workflow.ts'
 
 export interface TemporalLimit {

@@ -1,7 +1,8 @@
 import type { MqttClient } from 'mqtt'
 import type { Db } from '../db/client.ts'
+import { Announcements } from '../events/announcements.ts'
 import type { TwinMetrics } from '../metrics/twins.ts'
-import type { Topics } from '../topics.ts'
+import type { Topics } from '../protocol/topics.ts'
 import { loadDevice } from './load-device.ts'
 import { persistTwin } from './persist-twin.ts'
 import { publishCommand } from './publish-command.ts'
@@ -20,7 +21,7 @@ export interface ActivityDeps {
 /** The worker's activities, built over their dependencies. */
 export const createActivities = (deps: ActivityDeps) => ({
   loadDevice: loadDevice(deps),
-  persistTwin: persistTwin(deps),
+  persistTwin: persistTwin({ ...deps, announcements: new Announcements(deps.topics.root) }),
   publishDesired: publishDesired(deps),
   publishCommand: publishCommand(deps),
   purgeOldRows: purgeOldRows(deps),

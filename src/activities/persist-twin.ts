@@ -2,8 +2,8 @@ import { and, eq, lte, sql } from 'drizzle-orm'
 import type { MqttClient } from 'mqtt'
 import type { Db } from '../db/client.ts'
 import { twinEvents, twinInbox, twinLive, twins } from '../db/schema.ts'
+import { type Announcements, announce } from '../events/announcements.ts'
 import { countAlerts, countCommandOutcomes, type TwinMetrics } from '../metrics/twins.ts'
-import type { Topics } from '../topics.ts'
 import type { AlertChange } from '../twins/alerts.ts'
 import type { TwinChange } from '../twins/change.ts'
 import type { TwinState } from '../twins/twin.ts'
@@ -27,7 +27,7 @@ export interface PersistTwinInput extends TwinRecords {
  * `commandUpdated` subscribers. A write never replaces a newer snapshot (a retried or slow write
  * carries an older revision), and a retried entry is stored once.
  */
-type Deps = { db: Db; mqtt: MqttClient; topics: Topics; metrics: TwinMetrics }
+type Deps = { db: Db; mqtt: MqttClient; announcements: Announcements; metrics: TwinMetrics }
 
 export const persistTwin =
   (deps: Deps) =>
@@ -87,16 +87,11 @@ async function write(
   countCommandOutcomes(deps.metrics, commands.added)
   countAlerts(deps.metrics, alertRows)
   // Announced without waiting: the twin's workflow task is held open until this activity
-  // returns, and mqtt.js holds a publish while the broker is away. One client sends them in call
-  // order; subscribers that miss one read the change log.
-  const publish = (topic: string, payloads: readonly unknown[]) => {
-    for (const p of payloads) {
-      deps.mqtt.publishAsync(topic, JSON.stringify(p), { qos: 0 }).catch(() => {})
-    }
-  }
-  publish(deps.topics.twinEvents(twin.deviceId), changes)
-  publish(deps.topics.alerts(twin.deviceId), alertRows)
-  publish(deps.topics.commandUpdates(twin.deviceId), commands.fed)
+  // returns, and mqtt.js holds a publish while the broker is away.
+  const { announcements: a, mqtt } = deps
+  announce(mqtt, a.twinChange, twin.deviceId, changes)
+  announce(mqtt, a.alert, twin.deviceId, alertRows)
+  announce(mqtt, a.commandUpdate, twin.deviceId, commands.fed)
 }
 
 /**

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common'
 import type { MqttClient } from 'mqtt'
-import type { Topics } from '../topics.ts'
-import { type Command, commandMessage } from '../twins/commands.ts'
+import { commandMessage } from '../protocol/commands.ts'
+import type { Topics } from '../protocol/topics.ts'
+import type { Command } from '../twins/commands.ts'
 
 /**
  * MQTT 5 PUBACK reason codes that refuse a publish for good (not authorized, topic name invalid,

@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt'
-import type { Topics } from '../topics.ts'
+import type { Topics } from '../protocol/topics.ts'
 import type { DesiredDocument } from '../twins/desired.ts'
 
 /** Sends the full desired document to the device, retained so it gets it whenever it connects. */

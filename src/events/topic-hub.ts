@@ -53,8 +53,8 @@ export class TopicHub {
   }
 
   /** Announces something to every api process (e.g. an acknowledged alert). */
-  async publish(topic: string, payload: unknown): Promise<void> {
-    await this.mqtt.publishAsync(topic, JSON.stringify(payload), { qos: 0 })
+  async publish(topic: string, payload: string): Promise<void> {
+    await this.mqtt.publishAsync(topic, payload, { qos: 0 })
   }
 
   /** Messages on a topic filter (`+` wildcards), until the consumer stops iterating. */

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts'
+import type { Announcements } from '../events/announcements.ts'
 import type { TopicHub } from '../events/topic-hub.ts'
-import type { Topics } from '../topics.ts'
+import type { Topics } from '../protocol/topics.ts'
 import type { TwinClient } from '../workflows/client.ts'
 import type { Viewer } from './auth.ts'
 
@@ -10,6 +11,7 @@ export interface ApiContext {
   /** Starts, signals and updates twins. */
   twins: TwinClient
   topics: Topics
+  announcements: Announcements
   hub: TopicHub
   viewer: Viewer
 }

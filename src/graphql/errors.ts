@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql'
 
-/** The contract's error codes (§2), each with a message a person can act on. */
+/** The API's error codes, each with a message a person can act on. */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'

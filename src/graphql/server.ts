@@ -7,10 +7,11 @@ import type { Registry } from 'prom-client'
 import { WebSocketServer } from 'ws'
 import type { Db } from '../db/client.ts'
 import { connectHost } from '../embedded/ports.ts'
+import { Announcements } from '../events/announcements.ts'
 import type { TopicHub } from '../events/topic-hub.ts'
 import { graphqlMetricsPlugins } from '../metrics/graphql.ts'
 import type { ProbeHandler } from '../probes/endpoints.ts'
-import type { Topics } from '../topics.ts'
+import type { Topics } from '../protocol/topics.ts'
 import type { TwinClient } from '../workflows/client.ts'
 import { authenticate } from './auth.ts'
 import type { ApiContext } from './context.ts'
@@ -34,6 +35,7 @@ export interface ApiDeps {
 
 /** The GraphQL server: HTTP through Yoga (`yoga.fetch` in tests), its context per request. */
 export function createApi(deps: ApiDeps) {
+  const announcements = new Announcements(deps.topics.root)
   return createYoga<{ authorization?: unknown }, ApiContext>({
     schema: createSchema({ typeDefs, resolvers }),
     plugins: [
@@ -49,6 +51,7 @@ export function createApi(deps: ApiDeps) {
       db: deps.db,
       twins: deps.twins,
       topics: deps.topics,
+      announcements,
       hub: deps.hub,
       viewer: await authenticate(
         deps.jwtSecret,

@@ -1,7 +1,7 @@
+import type { Decoded } from '../protocol/decode.ts'
 import { compactReadings, type TwinBatch } from '../twins/batch.ts'
 import type { CommandAck } from '../twins/commands.ts'
 import type { Reading, StatusReport } from '../twins/reading.ts'
-import type { Decoded } from './decode.ts'
 
 /** One accepted MQTT message as ingest holds it until its flush is stored. */
 export interface Received {

@@ -11,7 +11,7 @@ export const DIRECTORY_TTL_MS = 5_000
 /**
  * Which device ids may send telemetry, and their models (to tell urgent readings from routine
  * ones). An id that was never registered is refused, unless
- * auto-provisioning registers it on its first message (contract §2); a decommissioned device is
+ * auto-provisioning registers it on its first message; a decommissioned device is
  * refused so that its ended twin is not started again.
  */
 export class DeviceDirectory {

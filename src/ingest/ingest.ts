@@ -4,15 +4,16 @@ import { Registry } from 'prom-client'
 import { DEFAULT_MAX_DELIVERIES_IN_FLIGHT, DEFAULT_RENUDGE_MS } from '../config.ts'
 import type { Db } from '../db/client.ts'
 import { retryTransient } from '../db/retry.ts'
+import { Announcements, announce } from '../events/announcements.ts'
 import type { Logger } from '../log.ts'
 import { fleetLagGauges } from '../metrics/fleet-lag.ts'
 import { ingestMetrics } from '../metrics/ingest.ts'
-import type { Topics } from '../topics.ts'
+import { decodeParsed, type RejectReason } from '../protocol/decode.ts'
+import type { Topics } from '../protocol/topics.ts'
 import type { LiveEvent } from '../twins/live.ts'
 import type { TwinClient } from '../workflows/client.ts'
 import { Batcher, type Received } from './batcher.ts'
 import { type DeadLetter, deadLetter } from './dead-letters.ts'
-import { decodeParsed, type RejectReason } from './decode.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
 import { DeviceDirectory, type Refusal } from './device-directory.ts'
 import { type Nudger, startNudger } from './nudger.ts'
@@ -132,6 +133,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     wake?.()
   }
 
+  const announcements = new Announcements(opts.topics.root)
   const client = mqtt.connect(opts.mqtt.url, mqttOptions(opts.mqtt))
   client.on('error', (error) => log.error({ err: error }, 'mqtt error'))
   // Counted as they go out: a PUBACK for a connection that closed meanwhile is never sent.
@@ -233,9 +235,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
         changes: entry.changes,
         ...entry.live,
       }
-      client
-        .publishAsync(opts.topics.liveTwin(entry.deviceId), JSON.stringify(event), { qos: 0 })
-        .catch(() => {})
+      announce(client, announcements.liveTwin, entry.deviceId, [event])
     }
     if (outcome.inbox.length > 0) nudger.wake()
     stats.flushes++

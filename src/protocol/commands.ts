@@ -1,7 +1,8 @@
 import { z } from 'zod'
+import type { Command } from '../twins/commands.ts'
 
-/** A command as the service sends it on `{root}/{id}/commands` (contract §1). */
-export interface Command {
+/** A command as a device receives it on `{root}/{id}/commands`. */
+export interface CommandMessage {
   id: string
   name: string
   args: unknown
@@ -9,6 +10,15 @@ export interface Command {
   /** ISO string or epoch ms, as received; null when it never expires. */
   expiresAt: string | number | null
 }
+
+/** What devtwin sends for one attempt of a twin's command. */
+export const commandMessage = (c: Command): CommandMessage => ({
+  id: c.id,
+  name: c.name,
+  args: c.args,
+  attempt: c.attempts,
+  expiresAt: new Date(c.expiresAt).toISOString(),
+})
 
 export type AckStatus = 'accepted' | 'succeeded' | 'failed' | 'rejected'
 
@@ -31,7 +41,7 @@ const commandSchema = z.object({
 })
 
 /** The command in a payload, or null for anything else (not JSON, missing id, …). */
-export function parseCommand(payload: Buffer | string): Command | null {
+export function parseCommand(payload: Buffer | string): CommandMessage | null {
   let json: unknown
   try {
     json = JSON.parse(payload.toString())
@@ -44,7 +54,7 @@ export function parseCommand(payload: Buffer | string): Command | null {
   return { id, name, args: args ?? null, attempt: attempt ?? 1, expiresAt: expiresAt ?? null }
 }
 
-export function isExpired(command: Command, now: number): boolean {
+export function isExpired(command: CommandMessage, now: number): boolean {
   if (command.expiresAt === null) return false
   const at =
     typeof command.expiresAt === 'number' ? command.expiresAt : Date.parse(command.expiresAt)

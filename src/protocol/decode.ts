@@ -1,9 +1,9 @@
 import { z } from 'zod'
 import { describeUnstorable, findUnstorable } from '../db/storable.ts'
-import { Topics } from '../topics.ts'
 import type { CommandAck } from '../twins/commands.ts'
 import { inheritedNameProblem } from '../twins/names.ts'
 import { type Reading, type StatusReport, toReading } from '../twins/reading.ts'
+import { Topics } from './topics.ts'
 
 const sensorValue = z.union([z.number(), z.boolean(), z.string().max(256), z.null()], {
   error:
@@ -67,7 +67,7 @@ export type RejectReason = 'bad_topic' | 'too_large' | 'bad_encoding' | 'bad_jso
  */
 export const MAX_JSON_DEPTH = 32
 
-/** Payloads are UTF-8 (contract §1): invalid bytes are refused, never replaced by U+FFFD. */
+/** Payloads are UTF-8: invalid bytes are refused, never replaced by U+FFFD. */
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 export type Decoded =
@@ -85,7 +85,7 @@ export interface DecodeOptions {
 const defaultTopics = new Topics()
 
 /**
- * Checks one MQTT message against the contract (§1) and turns it into readings, a status or a
+ * Checks one MQTT message against the device protocol and turns it into readings, a status or a
  * command ack.
  */
 export function decodeMessage(

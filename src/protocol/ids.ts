@@ -1,2 +1,5 @@
-/** A device id (contract §1): 1–64 characters of letters, digits and `_.:-`. */
+/** What ids and topic roots are made of: letters, digits and `_.:-`, safe in topics and URLs. */
+export const ID_CHARACTERS = /^[A-Za-z0-9_.:-]+$/
+
+/** A device id: 1–64 of those characters. */
 export const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,64}$/

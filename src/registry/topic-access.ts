@@ -1,4 +1,4 @@
-import type { DeviceTopicKind } from '../topics.ts'
+import type { DeviceTopicKind } from '../protocol/topics.ts'
 
 /**
  * Who is on the other end of an MQTT connection:

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { ID_CHARACTERS } from '../protocol/ids.ts'
 import { assignRoles, type FleetOptions } from './fleet.ts'
 import { MODELS, type Model } from './profiles.ts'
 
@@ -110,12 +111,12 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new UsageError(`--url must use one of ${URL_SCHEMES.join(' ')}, got '${url}'`)
   }
   const topicRoot = text('topic-root') ?? envOr('DEVTWIN_TOPIC_ROOT') ?? 'devices'
-  if (!/^[A-Za-z0-9_.:-]+$/.test(topicRoot)) {
+  if (!ID_CHARACTERS.test(topicRoot)) {
     throw new UsageError(`--topic-root must be letters, digits or _.:-, got '${topicRoot}'`)
   }
   const prefix = text('prefix') ?? 'sim'
   // The longest id, `${prefix}-${devices}`, must still be a valid device id.
-  if (!/^[A-Za-z0-9_.:-]+$/.test(prefix) || `${prefix}-${devices}`.length > 64) {
+  if (!ID_CHARACTERS.test(prefix) || `${prefix}-${devices}`.length > 64) {
     throw new UsageError(`--prefix must be a few letters, digits or _.:-, got '${prefix}'`)
   }
   const shares: Partial<Record<(typeof SHARES)[number][1], number>> = {}

@@ -1,5 +1,11 @@
 import mqtt, { type MqttClient } from 'mqtt'
-import { type Ack, AckMemory, type Command, isExpired, parseCommand } from './commands.ts'
+import {
+  type Ack,
+  AckMemory,
+  type CommandMessage,
+  isExpired,
+  parseCommand,
+} from '../protocol/commands.ts'
 import type { Profile, Values } from './profiles.ts'
 import type { Rng } from './random.ts'
 
@@ -73,7 +79,7 @@ export interface DeviceOptions {
   connectTimeoutMs: number
   counters: Counters
   rng: Rng
-  onCommand?: (deviceId: string, command: Command) => void
+  onCommand?: (deviceId: string, command: CommandMessage) => void
   onReading?: (deviceId: string, reading: SentReading) => void
   /** Told when the device (re)connects or changes behaviour: its telemetry needs (re)scheduling. */
   onChange?: (device: SimulatedDevice) => void
@@ -311,7 +317,7 @@ export class SimulatedDevice {
     this.execute(command)
   }
 
-  private execute(command: Command) {
+  private execute(command: CommandMessage) {
     this.opts.counters.commandsExecuted++
     this.answer({ id: command.id, status: 'accepted' })
     const { id, name } = command

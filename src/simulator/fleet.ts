@@ -1,5 +1,5 @@
 /**
- * A fleet of simulated devices speaking contract §1 over MQTT, for demos, integration tests and
+ * A fleet of simulated devices speaking the device protocol (docs/device-protocol.md) over MQTT, for demos, integration tests and
  * throughput benchmarks.
  *
  *   const fleet = await startFleet({ url, devices: 100, rate: 0.2, failing: 0.1 })
@@ -33,9 +33,9 @@
  * tell which reading made a twin change (a benchmark timing alerts, say).
  */
 import pMap from 'p-map'
-import { DEVICE_ID } from '../ingest/device-id.ts'
-import { Topics } from '../topics.ts'
-import type { Command } from './commands.ts'
+import type { CommandMessage } from '../protocol/commands.ts'
+import { DEVICE_ID, ID_CHARACTERS } from '../protocol/ids.ts'
+import { Topics } from '../protocol/topics.ts'
 import {
   type Behaviour,
   type Counters,
@@ -47,7 +47,7 @@ import { createProfile, MODELS, type Model } from './profiles.ts'
 import { seededRng } from './random.ts'
 import { Ticker } from './ticker.ts'
 
-export type { Ack, AckStatus, Command } from './commands.ts'
+export type { Ack, AckStatus, CommandMessage } from '../protocol/commands.ts'
 export type { Behaviour, SentReading } from './device.ts'
 export { SimulatedDevice } from './device.ts'
 export type { Model, Values } from './profiles.ts'
@@ -91,7 +91,7 @@ export interface FleetOptions {
   /** Discrete events (a car plugged in, a door opened) this many times faster; default 1. */
   tempo?: number
   /** Every well-formed command a device receives, retries and deaf devices' included. */
-  onCommand?: (deviceId: string, command: Command) => void
+  onCommand?: (deviceId: string, command: CommandMessage) => void
   /** Every telemetry reading a device publishes, as it is published. */
   onReading?: (deviceId: string, reading: SentReading) => void
 }
@@ -129,7 +129,6 @@ const MISBEHAVIOURS = [
   ['silent', 'silent'],
   ['offline', 'offline'],
 ] as const
-const TOPIC_ROOT = /^[A-Za-z0-9_.:-]+$/
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const fleet = createFleet(opts)
@@ -147,7 +146,7 @@ export function createFleet(opts: FleetOptions): Fleet {
     throw new RangeError(`rate must be a number >= 0, got ${opts.rate}`)
   }
   const topicRoot = opts.topicRoot ?? 'devices'
-  if (!TOPIC_ROOT.test(topicRoot)) throw new RangeError(`bad topic root '${topicRoot}'`)
+  if (!ID_CHARACTERS.test(topicRoot)) throw new RangeError(`bad topic root '${topicRoot}'`)
   const topics = new Topics(topicRoot)
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32)
   const rng = seededRng(seed)

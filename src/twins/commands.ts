@@ -1,5 +1,5 @@
 /**
- * A twin's commands: the state machine behind `sendCommand` (README, "Commands and
+ * A twin's commands: the state machine behind `sendCommand` (docs/twins.md, "Commands and
  * reservations"). Pure: the workflow feeds it requests, acks, cancellations and the time, and
  * publishes what `driveCommands` says is due.
  *
@@ -93,7 +93,7 @@ export interface CommandRequest {
   requestedBy: string
 }
 
-/** What a device answers on `devices/{id}/acks` (contract §1). */
+/** What a device answers on `devices/{id}/acks`. */
 export interface CommandAck {
   id: string
   status: 'accepted' | 'succeeded' | 'failed' | 'rejected'
@@ -319,12 +319,3 @@ export function changedCommands(before: readonly Command[], after: readonly Comm
   const old = new Map(before.map((c) => [c.id, c.revision]))
   return after.filter((c) => old.get(c.id) !== c.revision)
 }
-
-/** What the device receives on `devices/{id}/commands` (contract §1). */
-export const commandMessage = (c: Command) => ({
-  id: c.id,
-  name: c.name,
-  args: c.args,
-  attempt: c.attempts,
-  expiresAt: new Date(c.expiresAt).toISOString(),
-})

@@ -1,4 +1,4 @@
-/** A sensor value as devices send it (contract §1). */
+/** A sensor value as devices send it. */
 export type SensorValue = number | boolean | string | null
 
 /**

@@ -29,7 +29,7 @@ export type ReservationRefusal = {
 
 /** How long a reservation may run, in seconds, at once or extended. */
 export const RESERVATION_SECONDS = { min: 1, max: 7 * 24 * 3600 }
-/** `freshnessSeconds` of a device with no model (contract default). */
+/** `freshnessSeconds` of a device with no model (the default). */
 export const DEFAULT_FRESHNESS_SECONDS = 120
 
 /** The twin's reservation if it is active at `now`. */
@@ -188,7 +188,7 @@ export function expireReservation(twin: TwinState, now: number): TwinState {
 }
 
 /**
- * While the device is reserved, a command needs the reservation's id (contract §2).
+ * While the device is reserved, a command needs the reservation's id.
  */
 export function refuseCommandHolder(
   twin: TwinState,

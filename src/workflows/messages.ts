@@ -21,7 +21,7 @@ export const modelSignal = defineSignal<[DeviceModel | null]>('model')
 /** The device left the fleet: the twin writes its last snapshot and ends. */
 export const decommissionSignal = defineSignal('decommission')
 
-/** The twin as JSON (contract §3). */
+/** The twin as JSON, as the `state` query answers operators. */
 export const stateQuery = defineQuery<TwinState>('state')
 
 export const twinWorkflowId = (deviceId: string) => `twin/${deviceId}`

@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common'
 
-// The contract's search attributes (§3): operators filter twins by these in the Temporal UI.
+// devtwin's search attributes: operators filter twins by these in the Temporal UI.
 export const DEVICE_ID = defineSearchAttributeKey('DeviceId', SearchAttributeType.KEYWORD)
 export const DEVICE_MODEL = defineSearchAttributeKey('DeviceModel', SearchAttributeType.KEYWORD)
 export const TWIN_HEALTH = defineSearchAttributeKey('TwinHealth', SearchAttributeType.KEYWORD)

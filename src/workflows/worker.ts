@@ -1,12 +1,12 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
 import type { MqttClient } from 'mqtt'
 import { Registry } from 'prom-client'
-import { createActivities } from './activities/index.ts'
-import type { Db } from './db/client.ts'
-import { freePort } from './embedded/ports.ts'
-import { twinMetrics } from './metrics/twins.ts'
-import { CHECK_TIMEOUT_MS } from './probes/readiness.ts'
-import type { Topics } from './topics.ts'
+import { createActivities } from '../activities/index.ts'
+import type { Db } from '../db/client.ts'
+import { freePort } from '../embedded/ports.ts'
+import { twinMetrics } from '../metrics/twins.ts'
+import { CHECK_TIMEOUT_MS } from '../probes/readiness.ts'
+import type { Topics } from '../protocol/topics.ts'
 
 export interface WorkerOptions {
   address: string
@@ -54,7 +54,7 @@ export async function temporalSdkMetrics(): Promise<string> {
   return response.text()
 }
 
-export const workflowsPath = new URL('./workflows/index.ts', import.meta.url).pathname
+export const workflowsPath = new URL('./index.ts', import.meta.url).pathname
 
 /** Runs twin workflows and their activities until `stop()`. */
 export async function startWorker(opts: WorkerOptions) {

@@ -1,5 +1,6 @@
 import mqtt from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { Announcements } from '../../src/events/announcements.ts'
 import { REGISTER } from '../support/models.ts'
 import { grantedQos, mqttClients } from '../support/mqtt.ts'
 import { startTestStack, type TestStack } from '../support/stack.ts'
@@ -86,7 +87,9 @@ describe('the embedded broker authenticates devices and holds each to its own to
     expect(await granted(stack.topics.device(other.id, 'commands'))).toBe('refused')
     expect(await granted(stack.topics.device(device.id, 'telemetry'))).toBe('refused')
     expect(await granted(`${stack.topics.root}/+/commands`)).toBe('refused')
-    expect(await granted(stack.topics.twinEvents('#'))).toBe('refused')
+    expect(await granted(new Announcements(stack.topics.root).twinChange.topic('#'))).toBe(
+      'refused',
+    )
     expect(await granted('#')).toBe('refused')
   })
 
@@ -136,8 +139,10 @@ describe('while auto-provisioning (npm run dev), anonymous devices are let in', 
     try {
       const granted = (topic: string) => grantedQos(client, topic)
       expect(await granted(stack.topics.device('any-device', 'commands'))).toBe(1)
-      expect(await granted(stack.topics.twinEvents('+'))).toBe('refused')
-      expect(await granted(stack.topics.alerts('+'))).toBe('refused')
+      expect(await granted(new Announcements(stack.topics.root).twinChange.topic('+'))).toBe(
+        'refused',
+      )
+      expect(await granted(new Announcements(stack.topics.root).alert.topic('+'))).toBe('refused')
     } finally {
       await client.endAsync()
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { AckMemory, isExpired, parseCommand } from '../../src/simulator/commands.ts'
+import { AckMemory, isExpired, parseCommand } from '../../src/protocol/commands.ts'
 import { Ticker } from '../../src/simulator/ticker.ts'
 
 describe('parseCommand', () => {

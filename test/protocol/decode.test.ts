@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeMessage } from '../../src/ingest/decode.ts'
-import { Topics } from '../../src/topics.ts'
+import { decodeMessage } from '../../src/protocol/decode.ts'
+import { Topics } from '../../src/protocol/topics.ts'
 
 const NOW = Date.parse('2026-11-23T12:00:00Z')
 const limits = { maxPayloadBytes: 64 * 1024 }

@@ -65,7 +65,7 @@ describe('the shipped Mosquitto config, on the machine’s Mosquitto', () => {
         MQTT_URL: url,
         DEVTWIN_MQTT_USERNAME: SERVICE_USER,
         DEVTWIN_MQTT_PASSWORD: servicePassword,
-        // The shipped ACL file is written for the contract's root.
+        // The shipped ACL file is written for the default root.
         DEVTWIN_TOPIC_ROOT: 'devices',
       },
     })

@@ -5,7 +5,7 @@ import { startBroker } from '../../src/embedded/broker.ts'
 import { freePort } from '../../src/embedded/ports.ts'
 import {
   type Ack,
-  type Command,
+  type CommandMessage,
   createFleet,
   type Fleet,
   type FleetOptions,
@@ -55,7 +55,7 @@ async function fleet(opts: Partial<FleetOptions> = {}) {
 }
 
 const acksOf = (id: string) => recorder.of<Ack>(id, 'acks')
-const command = (id: string, extra: Partial<Command> = {}) => ({
+const command = (id: string, extra: Partial<CommandMessage> = {}) => ({
   id,
   name: 'reboot',
   args: {},
@@ -138,7 +138,7 @@ describe('simulated fleet', () => {
   })
 
   it('accepts a command, then reports it succeeded', async () => {
-    const seen: [string, Command][] = []
+    const seen: [string, CommandMessage][] = []
     const f = await fleet({ onCommand: (id, c) => seen.push([id, c]) })
     const [id] = f.ids as [string]
     await recorder.send(id, command('ok-1', { args: { delay: 1 } }))

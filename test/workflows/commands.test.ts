@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Command, Fleet } from '../../src/simulator/fleet.ts'
+import type { CommandMessage, Fleet } from '../../src/simulator/fleet.ts'
 import { twinWorkflowId } from '../../src/workflows/messages.ts'
 import {
   COMMAND,
@@ -33,7 +33,7 @@ describe.each(MODES)('commands and reservations (%s)', (mode) => {
     const id = stack.deviceId(name)
     const registered = await stack.graphql(REGISTER, { input: { id } })
     const password = registered.data?.registerDevice.mqttPassword as string
-    const received: Command[] = []
+    const received: CommandMessage[] = []
     const fleet = await simulatedDevices(stack, [{ id, password }], {
       ...opts,
       offline: online ? 0 : 1,

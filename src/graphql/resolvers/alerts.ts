@@ -86,7 +86,11 @@ export const alertMutations = {
     })
     const alert = row ?? (await ctx.db.select().from(alerts).where(eq(alerts.id, args.id)))[0]
     if (!alert) throw badInput(`no alert "${args.id}"`)
-    if (row) await ctx.hub.publish(ctx.topics.alerts(alert.deviceId), alert)
+    if (row)
+      await ctx.hub.publish(
+        ctx.announcements.alert.topic(alert.deviceId),
+        ctx.announcements.alert.encode(alert),
+      )
     return alert
   },
 }
@@ -107,14 +111,14 @@ export const alertSubscription = {
       args.after == null ? null : parseFeedCursor(args.after, await newest(ctx), 'alerts')
     const { followed, replayed } = await followThenReplay(
       ctx,
-      ctx.topics.alerts(args.deviceId ?? '+'),
+      ctx.announcements.alert.topic(args.deviceId ?? '+'),
       async () => (after === null ? [] : changedAfter(ctx, after, args.deviceId)),
       'alert changes',
       'read the alerts with the alerts query (newest first), then subscribe without after',
     )
     const live = pipe(
       { [Symbol.asyncIterator]: () => followed },
-      map((payload) => revive(JSON.parse(payload.toString('utf8')))),
+      map((payload) => ctx.announcements.alert.decode(payload)),
       filter((alert) => !args.deviceId || alert.deviceId === args.deviceId),
     )
     const admit = newChanges<AlertRow>(
@@ -141,14 +145,3 @@ const changedAfter = (ctx: ApiContext, after: number, deviceId?: string | null) 
     .where(and(gt(alerts.changeSeq, after), deviceId ? eq(alerts.deviceId, deviceId) : undefined))
     .orderBy(asc(alerts.changeSeq))
     .limit(MAX_REPLAY + 1)
-
-/** Alert rows cross the broker as JSON: their dates come back as strings. */
-function revive(row: Record<string, unknown>): AlertRow {
-  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : null)
-  return {
-    ...(row as unknown as AlertRow),
-    raisedAt: date(row.raisedAt) as Date,
-    clearedAt: date(row.clearedAt),
-    acknowledgedAt: date(row.acknowledgedAt),
-  }
-}

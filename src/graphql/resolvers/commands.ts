@@ -155,7 +155,7 @@ export const commandSubscription = {
       args.after == null ? null : parseFeedCursor(args.after, await newest(ctx), 'command')
     const { followed, replayed } = await followThenReplay(
       ctx,
-      ctx.topics.commandUpdates(deviceId),
+      ctx.announcements.commandUpdate.topic(deviceId),
       async () => (after === null ? [] : statusChangesAfter(ctx, after, args)),
       'command status changes',
       'read the commands with device(id) { commands } or command(id), then subscribe without after',
@@ -164,7 +164,7 @@ export const commandSubscription = {
     const live = statusChangesOf(
       pipe(
         { [Symbol.asyncIterator]: () => followed },
-        map((payload) => JSON.parse(payload.toString('utf8')) as FedCommand),
+        map((payload) => ctx.announcements.commandUpdate.decode(payload)),
         filter(
           (c) => (!args.id || c.id === args.id) && (!args.deviceId || c.deviceId === args.deviceId),
         ),

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { devices } from '../../db/schema.ts'
-import { DEVICE_ID } from '../../ingest/device-id.ts'
+import { DEVICE_ID } from '../../protocol/ids.ts'
 import { hashSecret, newSecret } from '../../registry/credentials.ts'
 import type { ApiContext } from '../context.ts'
 import { apiError, badInput } from '../errors.ts'

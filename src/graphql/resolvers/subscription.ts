@@ -2,7 +2,7 @@ import { and, asc, eq, gt, max } from 'drizzle-orm'
 import { filter, map, pipe, Repeater } from 'graphql-yoga'
 import { devices, twinEvents } from '../../db/schema.ts'
 import { inVersionOrder, replayThenLive } from '../../events/resume.ts'
-import { decodeParsed } from '../../ingest/decode.ts'
+import { decodeParsed } from '../../protocol/decode.ts'
 import type { TwinChange } from '../../twins/change.ts'
 import type { LiveEvent } from '../../twins/live.ts'
 import type { ApiContext } from '../context.ts'
@@ -36,17 +36,17 @@ async function twinChanges(ctx: ApiContext, deviceId: string, since: number | nu
   if (since !== null) checkSinceVersion(deviceId, since, await newestVersion(ctx, deviceId))
   const { followed: versions, replayed } = await followThenReplay(
     ctx,
-    ctx.topics.twinEvents(deviceId),
+    ctx.announcements.twinChange.topic(deviceId),
     async () => (since === null ? [] : versionsBetween(ctx, deviceId, since, MAX_REPLAY + 1)),
     `versions of twin "${deviceId}"`,
     `read them with device(id: "${deviceId}") { history }, then subscribe with the newest version as sinceVersion`,
   )
   const announced = pipe(
     iterable(versions),
-    map((payload) => JSON.parse(payload.toString('utf8')) as TwinChange),
+    map((payload) => ctx.announcements.twinChange.decode(payload)),
   )
   const lives = pipe(
-    ctx.hub.listen(ctx.topics.liveTwin(deviceId)),
+    ctx.hub.listen(ctx.announcements.liveTwin.topic(deviceId)),
     map((payload) => liveTwinEvent(ctx, deviceId, payload)),
     filter((event): event is LiveTwinEvent => event !== null),
   )
@@ -92,7 +92,7 @@ async function liveTwinEvent(
   deviceId: string,
   payload: Buffer,
 ): Promise<LiveTwinEvent | null> {
-  const liveEvent = JSON.parse(payload.toString('utf8')) as LiveEvent
+  const liveEvent = ctx.announcements.liveTwin.decode(payload)
   const [device] = await selectDevices(ctx.db, { where: eq(devices.id, deviceId), limit: 1 })
   if (!device) return null
   const twin = twinView(deviceId, device.twin, device.live)

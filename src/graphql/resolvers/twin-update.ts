@@ -7,7 +7,7 @@ import { apiError, type ErrorCode } from '../errors.ts'
 
 /**
  * Runs an Update on a registered device's twin, starting the twin if it has none yet, and turns
- * the twin's refusals (typed ApplicationFailures) into the contract's error codes.
+ * the twin's refusals (typed ApplicationFailures) into the API's error codes.
  */
 export async function updateTwin<Ret, Args extends [unknown, ...unknown[]]>(
   ctx: ApiContext,

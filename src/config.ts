@@ -12,6 +12,8 @@ const port = z.coerce.number().int().min(0).max(65535)
 export const DEFAULT_RENUDGE_MS = 15_000
 export const DEFAULT_CHECKPOINT_MS = 300_000
 export const DEFAULT_MAX_DELIVERIES_IN_FLIGHT = 100
+/** How long an update (which the twin runs before it answers) may take, by default. */
+export const DEFAULT_UPDATE_TIMEOUT_MS = 30_000
 
 /** A duration with its unit ("30d", "12h", "90m"), at least `min` ms, as milliseconds. */
 const duration = (min: number, minText: string) =>
@@ -75,6 +77,8 @@ const schema = z.object({
    * (A failed call is made again after 2 s; one Temporal accepted waits for its twin; inbox.ts.)
    */
   DEVTWIN_RENUDGE_MS: z.coerce.number().int().min(100).default(DEFAULT_RENUDGE_MS),
+  /** How long a mutation waits for its twin's answer before SERVICE_UNAVAILABLE. */
+  DEVTWIN_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(DEFAULT_UPDATE_TIMEOUT_MS),
   /**
    * Deliveries waiting in Temporal at most, fleet-wide: urgent ones (alerts, acks, status) go
    * first and never queue behind more than this. About what Temporal and the workers run in a

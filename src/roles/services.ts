@@ -76,7 +76,7 @@ export function services(parts: {
         )
       })
       const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE })
-      return new TwinClient(client, config.DEVTWIN_TASK_QUEUE)
+      return new TwinClient(client, config.DEVTWIN_TASK_QUEUE, config.DEVTWIN_UPDATE_TIMEOUT_MS)
     },
   }
 }

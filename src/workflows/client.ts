@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client'
 import type { UpdateDefinition } from '@temporalio/common'
 import pMap from 'p-map'
+import { DEFAULT_UPDATE_TIMEOUT_MS } from '../config.ts'
 import type { InboxDelivery } from '../twins/inbox.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import { decommissionSignal, inboxSignal, modelSignal, twinWorkflowId } from './messages.ts'
@@ -14,9 +15,6 @@ import type { twinWorkflow } from './twin.ts'
 
 /** How long one call to Temporal may take before it counts as failed (and is tried later). */
 const CALL_DEADLINE_MS = 10_000
-
-/** How long an update (which the twin runs before it answers) may take. */
-const UPDATE_DEADLINE_MS = 30_000
 
 /**
  * The one place that talks to twins: ingest and the api alike. It knows how a twin is started
@@ -30,6 +28,8 @@ export class TwinClient {
   constructor(
     readonly temporal: Client,
     readonly taskQueue: string,
+    /** How long an update may wait for its twin (DEVTWIN_UPDATE_TIMEOUT_MS). */
+    readonly updateTimeoutMs = DEFAULT_UPDATE_TIMEOUT_MS,
   ) {}
 
   /** How a twin is started, whoever starts it. */
@@ -91,7 +91,7 @@ export class TwinClient {
   ): Promise<Ret> {
     // An update waits for the twin to run it (and write its record): longer than a signal, but
     // a caller never waits on a Temporal that does not answer.
-    return this.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+    return this.temporal.withDeadline(Date.now() + this.updateTimeoutMs, () =>
       this.#update(deviceId, update, args),
     )
   }

@@ -1,4 +1,8 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client'
+import {
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client'
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common'
 import { eq } from 'drizzle-orm'
 import { devices } from '../../db/schema.ts'
@@ -28,6 +32,12 @@ export async function updateTwin<Ret, Args extends [unknown, ...unknown[]]>(
     try {
       return await ctx.twins.update(deviceId, update, args)
     } catch (error) {
+      if (twinAway(error)) {
+        throw apiError(
+          'SERVICE_UNAVAILABLE',
+          `the twin of "${deviceId}" did not answer within ${ctx.twins.updateTimeoutMs / 1000} s (its worker may be restarting or busy): try again. The request may still take effect; a command sent again with the same idempotencyKey is not sent twice`,
+        )
+      }
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined
       if (!(cause instanceof ApplicationFailure && cause.type)) throw error
       if (cause.type === 'UnprocessedUpdate' && attempt < 5) continue
@@ -35,3 +45,10 @@ export async function updateTwin<Ret, Args extends [unknown, ...unknown[]]>(
     }
   }
 }
+
+/** gRPC UNAVAILABLE: Temporal could not be reached. */
+const UNAVAILABLE = 14
+
+/** The twin did not answer in time, or Temporal could not be reached: worth trying again. */
+const twinAway = (error: unknown) =>
+  isGrpcDeadlineError(error) || (isGrpcServiceError(error) && error.code === UNAVAILABLE)

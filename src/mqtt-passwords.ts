@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabase } from './db/client.ts'
-import { mosquittoPasswordFile } from './registry/mosquitto-passwords.ts'
+import { mosquittoPasswordFile } from './device-access/mosquitto-passwords.ts'
 
 try {
   const { values } = parseArgs({ options: { out: { type: 'string' } } })

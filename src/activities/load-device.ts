@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { deviceModels, devices, twinLive, twins } from '../db/schema.ts'
 import type { DeviceModel } from '../twins/model.ts'
-import type { TwinState } from '../twins/twin.ts'
+import type { TwinState } from '../twins/state.ts'
 
 export interface DeviceRegistration {
   model: DeviceModel | null

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt'
 import type { Topics } from '../protocol/topics.ts'
-import type { DesiredDocument } from '../twins/desired.ts'
+import type { DesiredDocument } from '../twins/state.ts'
 
 /** Sends the full desired document to the device, retained so it gets it whenever it connects. */
 export const publishDesired =

@@ -3,7 +3,7 @@ import { lockChangeFeed } from '../db/change-feed.ts'
 import type { Db } from '../db/client.ts'
 import { commandEvents, commands, reservations } from '../db/schema.ts'
 import type { Command, CommandStatus } from '../twins/commands.ts'
-import type { Reservation } from '../twins/reservations.ts'
+import type { Reservation } from '../twins/state.ts'
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms))
 

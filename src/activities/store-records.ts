@@ -1,8 +1,8 @@
 import type { Db } from '../db/client.ts'
 import { countCommandOutcomes, type TwinMetrics } from '../metrics/twins.ts'
 import type { Command } from '../twins/commands.ts'
-import type { Reservation } from '../twins/reservations.ts'
-import { storeCommands, storeReservations } from './store-commands.ts'
+import type { Reservation } from '../twins/state.ts'
+import { storeCommands, storeReservations } from './records.ts'
 import { writeOrNormalise } from './write-refused.ts'
 
 /** Snapshots of the commands and reservations that changed, oldest first. */

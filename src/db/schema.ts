@@ -20,8 +20,7 @@ import type { CommandStatus } from '../twins/commands.ts'
 import type { Health } from '../twins/health/types.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import type { SensorValue } from '../twins/reading.ts'
-import type { Reservation } from '../twins/reservations.ts'
-import type { SensorState, TwinState } from '../twins/twin.ts'
+import type { Reservation, SensorState, TwinState } from '../twins/state.ts'
 
 const ms = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 

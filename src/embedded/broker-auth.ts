@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Aedes, AuthenticateError, Client } from 'aedes'
+import { verifySecret } from '../device-access/credentials.ts'
+import { canPublish, canSubscribe, type MqttPrincipal } from '../device-access/topic-access.ts'
 import type { Logger } from '../log.ts'
-import { verifySecret } from '../registry/credentials.ts'
-import { canPublish, canSubscribe, type MqttPrincipal } from '../registry/topic-access.ts'
 
 /** What the broker needs to know of a device to let it in. */
 export interface DeviceCredentials {
@@ -30,7 +30,7 @@ const refuse = (returnCode: number, message: string) =>
 
 /**
  * Device authentication and per-device topic ACLs for the embedded broker: the same rules as
- * the shipped Mosquitto ACL file (src/registry/topic-access.ts), checked against the registry.
+ * the shipped Mosquitto ACL file (src/device-access/topic-access.ts), checked against the registry.
  */
 export function protectBroker(broker: Aedes, opts: BrokerAuthOptions): void {
   const principals = new WeakMap<Client, MqttPrincipal>()

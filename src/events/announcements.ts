@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt'
+import type { FedCommand } from '../activities/records.ts'
 import type { AlertRow } from '../activities/store-alerts.ts'
-import type { FedCommand } from '../activities/store-commands.ts'
 import type { TwinChange } from '../twins/change.ts'
 import type { LiveEvent } from '../twins/live.ts'
 

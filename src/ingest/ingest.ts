@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import mqtt, { type IClientOptions } from 'mqtt'
+import mqtt from 'mqtt'
 import { Registry } from 'prom-client'
 import { DEFAULT_MAX_DELIVERIES_IN_FLIGHT, DEFAULT_RENUDGE_MS } from '../config.ts'
 import type { Db } from '../db/client.ts'
@@ -8,26 +8,22 @@ import { Announcements, announce } from '../events/announcements.ts'
 import type { Logger } from '../log.ts'
 import { fleetLagGauges } from '../metrics/fleet-lag.ts'
 import { ingestMetrics } from '../metrics/ingest.ts'
-import { decodeParsed, type RejectReason } from '../protocol/decode.ts'
+import { decodeParsed } from '../protocol/decode.ts'
 import type { Topics } from '../protocol/topics.ts'
-import type { LiveEvent } from '../twins/live.ts'
 import type { TwinClient } from '../workflows/client.ts'
 import { Batcher, type Received } from './batcher.ts'
 import { type DeadLetter, deadLetter } from './dead-letters.ts'
 import { receiveWithDeferredAcks } from './deferred-ack.ts'
 import { DeviceDirectory, type Refusal } from './device-directory.ts'
+import { flusher } from './flush.ts'
+import { type IngestMqtt, mqttOptions } from './mqtt-session.ts'
 import { type Nudger, startNudger } from './nudger.ts'
 import { RateLimiter } from './rate-limit.ts'
-import { type Letter, type Retry, storeFlush } from './store-flush.ts'
+import { type IngestStats, newIngestStats } from './stats.ts'
+import type { Letter, Retry } from './store-flush.ts'
 
 export interface IngestOptions {
-  mqtt: {
-    url: string
-    clientId: string
-    protocolVersion: 4 | 5
-    username?: string
-    password?: string
-  }
+  mqtt: IngestMqtt
   db: Db
   twins: TwinClient
   batchMs: number
@@ -51,22 +47,6 @@ export interface IngestOptions {
   registry?: Registry
 }
 
-export interface IngestStats {
-  received: number
-  /** Accepted messages stored in Postgres (and their QoS 1 PUBACKs sent). */
-  accepted: number
-  rejected: Partial<Record<RejectReason | Refusal | 'rate_limited' | 'storage_refused', number>>
-  /** Refused messages whose dead letter Postgres refused too: logged and acknowledged. */
-  lost: number
-  readingsStored: number
-  /** Deliveries to twins that Temporal accepted (urgent ones and checkpoints), and that failed. */
-  signals: number
-  urgentSignals: number
-  checkpointSignals: number
-  failedSignals: number
-  flushes: number
-}
-
 export interface Ingest {
   stats: IngestStats
   /** Ready: ingest's MQTT session is connected. */
@@ -88,18 +68,7 @@ export interface Ingest {
  */
 export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const { log } = opts
-  const stats: IngestStats = {
-    received: 0,
-    accepted: 0,
-    rejected: {},
-    lost: 0,
-    readingsStored: 0,
-    signals: 0,
-    urgentSignals: 0,
-    checkpointSignals: 0,
-    failedSignals: 0,
-    flushes: 0,
-  }
+  const stats = newIngestStats()
   const registry = opts.registry ?? new Registry()
   const metrics = ingestMetrics(registry)
   fleetLagGauges(registry, opts.db)
@@ -107,7 +76,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const directory = new DeviceDirectory(opts.db, opts.autoProvision)
   const limiter = new RateLimiter(opts.rateLimit.perSecond, opts.rateLimit.burst)
   // Refused messages wait for the next flush too: acknowledged once they are kept.
-  let refused: Letter[] = []
+  const refused: Letter[] = []
   const waiting = () => batcher.size + refused.length
   let stopping = false
   // Aborted on stop (flush now, no more waiting) and on kill (give up at once).
@@ -191,56 +160,18 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     deliveries: metrics.deliveries,
   })
 
-  const flush = async (drained: Received[]) => {
-    const timer = metrics.flushSeconds.startTimer()
-    const refusals = await retry('check devices', () =>
-      directory.check([...new Set(drained.map((r) => r.message.deviceId))]),
-    )
-    const accepted = drained.filter((r) => {
-      const refusal = refusals.get(r.message.deviceId)
-      if (refusal) refuse(r, refusal)
-      return !refusal
-    })
-    const letters = refused
-    refused = []
-    const outcome = await storeFlush(opts.db, accepted, letters, retry, (id) => directory.model(id))
-    stats.readingsStored += outcome.readings
-    metrics.readings.inc(outcome.readings)
-    stats.rejected.storage_refused =
-      (stats.rejected.storage_refused ?? 0) + outcome.refusedByDatabase
-    if (outcome.refusedByDatabase > 0) {
-      metrics.rejected.inc({ reason: 'storage_refused' }, outcome.refusedByDatabase)
-    }
-    // Committed: acknowledged now, whatever Temporal is doing.
-    for (const batch of outcome.stored) {
-      for (const r of batch.received) r.puback()
-      stats.accepted += batch.received.length
-      metrics.stored.inc(batch.received.length)
-    }
-    for (const { ack } of outcome.kept) ack()
-    for (const { letter, reason } of outcome.lost) {
-      // Not even the dead letter could be written: said loudly, counted, and let go.
-      stats.lost++
-      metrics.lost.inc()
-      const { payload, ...described } = letter.letter
-      log.error({ ...described, bytes: payload.byteLength, reason }, 'dead letter lost')
-      letter.ack()
-    }
-    // Live state for subscribers, fire-and-forget: a subscriber that misses one reads the twin.
-    for (const entry of outcome.inbox) {
-      if (!entry.changed) continue
-      const event: LiveEvent = {
-        deviceId: entry.deviceId,
-        inboxSeq: entry.seq,
-        changes: entry.changes,
-        ...entry.live,
-      }
-      announce(client, announcements.liveTwin, entry.deviceId, [event])
-    }
-    if (outcome.inbox.length > 0) nudger.wake()
-    stats.flushes++
-    timer()
-  }
+  const flush = flusher({
+    db: opts.db,
+    directory,
+    retry,
+    metrics,
+    stats,
+    log,
+    refuse: (r, refusal) => refuse(r, refusal),
+    takeRefused: () => refused.splice(0),
+    announceLive: (event) => announce(client, announcements.liveTwin, event.deviceId, [event]),
+    wakeNudger: () => nudger.wake(),
+  })
   /** A message of a device that may not send: kept as a dead letter, byte for byte. */
   const refuse = (r: Received, refusal: Refusal) => {
     const why = refusal === 'decommissioned' ? 'was decommissioned' : 'is not registered'
@@ -302,22 +233,5 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       await running
       await nudger.stop()
     },
-  }
-}
-
-function mqttOptions(o: IngestOptions['mqtt']): IClientOptions {
-  return {
-    clientId: o.clientId,
-    username: o.username,
-    password: o.password,
-    // A persistent session: messages not yet acknowledged are re-delivered after a restart.
-    clean: false,
-    protocolVersion: o.protocolVersion,
-    // MQTT 5: keep the session an hour, and let the broker have many messages in flight to us
-    // while their acks wait for the batch (the default of 20 would throttle ingest).
-    properties:
-      o.protocolVersion === 5 ? { sessionExpiryInterval: 3600, receiveMaximum: 65_535 } : undefined,
-    reconnectPeriod: 1000,
-    manualConnect: true,
   }
 }

@@ -1,37 +1,10 @@
 import type { HealthReport } from './health/types.ts'
 import type { AggregateRule, DeviceModel } from './model.ts'
 import type { SensorValue } from './reading.ts'
-import type { SensorState } from './twin.ts'
+import type { AggregateBucket, AggregateWindow, AggregateWindows, SensorState } from './state.ts'
 
 /** A window moves on in steps of 1/60 of it: a 5-minute window in steps of 5 s. */
 export const STEPS_PER_WINDOW = 60
-
-/** How long the sensor held numeric values within one step of a window, and which. */
-export interface AggregateBucket {
-  /** Start of the step (ordering time, a multiple of the step). */
-  start: number
-  /** Milliseconds of numeric value within the step, and their integral (value × ms). */
-  ms: number
-  sum: number
-  min: number
-  max: number
-}
-
-/**
- * What a twin remembers for one sensor and window length: the time it spent at each value, in
- * at most STEPS_PER_WINDOW + 1 buckets whatever the device's rate, and the value in force since
- * its last change (not yet in a bucket). JSON, carried over continue-as-new with the twin.
- */
-export interface AggregateWindow {
-  buckets: AggregateBucket[]
-  /** The value in force (null when it is not a number) and since when. */
-  value: number | null
-  since: number
-  /** Rules of this window whose alert is raised (`ruleKey`), for hysteresis. */
-  raised: string[]
-}
-
-export type AggregateWindows = Record<string, AggregateWindow>
 
 export const windowKey = (rule: Pick<AggregateRule, 'sensor' | 'windowSeconds'>) =>
   `${rule.sensor}/${rule.windowSeconds}s`

@@ -1,5 +1,5 @@
 import type { Health } from './health/index.ts'
-import type { TwinState } from './twin.ts'
+import type { TwinState } from './state.ts'
 
 /**
  * Where an alert's condition stands now, for one subject: a sensor, or the device itself

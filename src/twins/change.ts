@@ -1,5 +1,5 @@
 import type { SensorValue } from './reading.ts'
-import type { TwinState } from './twin.ts'
+import type { TwinState } from './state.ts'
 
 /** One entry of a twin's change log: which version, when, what changed and why. */
 export interface TwinChange {

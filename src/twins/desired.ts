@@ -1,12 +1,5 @@
 import { inheritedNameProblem } from './names.ts'
-import type { TwinState } from './twin.ts'
-
-/** What the service wants the device to be: sent retained on `devices/{id}/desired`. */
-export interface DesiredDocument {
-  /** Increases on every accepted change; `setDesired(expectedVersion)` compares against it. */
-  version: number
-  state: Record<string, unknown>
-}
+import type { TwinState } from './state.ts'
 
 /** Why a desired-state patch cannot be taken, or null when it can. */
 export function refuseDesiredPatch(

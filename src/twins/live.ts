@@ -1,5 +1,6 @@
 import type { TwinBatch } from './batch.ts'
-import { applyValue, lastSeen, type SensorState, type TwinState } from './twin.ts'
+import type { SensorState, TwinState } from './state.ts'
+import { applyValue, lastSeen } from './twin.ts'
 
 /**
  * A twin's live reported state: the newest accepted value of each sensor and when the device

@@ -1,21 +1,5 @@
 import type { DeviceModel } from './model.ts'
-import type { TwinState } from './twin.ts'
-
-/**
- * A device held for one holder for a while (a charge point kept for a driver). At most one is
- * ACTIVE per twin; it ends RELEASED by `release`, or EXPIRED on the twin's durable timer.
- */
-export interface Reservation {
-  id: string
-  deviceId: string
-  holder: string
-  status: 'ACTIVE' | 'RELEASED' | 'EXPIRED'
-  createdAt: number
-  expiresAt: number
-  releasedAt: number | null
-  /** Increases on every change: orders the writes of its record. */
-  revision: number
-}
+import type { Reservation, TwinState } from './state.ts'
 
 export type ReservationRefusal = {
   code:

@@ -1,6 +1,6 @@
 import type { DeviceModel } from './model.ts'
+import type { TwinState } from './state.ts'
 import { step } from './step.ts'
-import type { TwinState } from './twin.ts'
 
 /**
  * Whether judging the twin now, with nothing new applied, would newly call the device or one of

@@ -6,7 +6,8 @@ import { evaluateHealth } from './health/index.ts'
 import type { InboxBatch } from './inbox.ts'
 import type { DeviceModel } from './model.ts'
 import { expireReservation } from './reservations.ts'
-import { applyBatch, type TwinState } from './twin.ts'
+import type { TwinState } from './state.ts'
+import { applyBatch } from './twin.ts'
 
 export interface Step {
   twin: TwinState

@@ -1,6 +1,6 @@
 import { openCommands } from './commands.ts'
 import { delta } from './desired.ts'
-import type { TwinState } from './twin.ts'
+import type { TwinState } from './state.ts'
 
 /**
  * A one-glance description of a twin for operators (the Temporal UI's "current details"), e.g.

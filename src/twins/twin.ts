@@ -1,63 +1,10 @@
-import { type AggregateWindows, feedAggregates } from './aggregates.ts'
+import { feedAggregates } from './aggregates.ts'
 import type { TwinBatch } from './batch.ts'
-import { applyAck, type Command } from './commands.ts'
-import type { DesiredDocument } from './desired.ts'
-import { type Health, type HealthReport, recordChange, type SensorTrack } from './health/index.ts'
+import { applyAck } from './commands.ts'
+import { recordChange } from './health/index.ts'
 import type { DeviceModel } from './model.ts'
 import { type Reading, redeliveryKey, type SensorValue, type StatusReport } from './reading.ts'
-import type { Reservation } from './reservations.ts'
-
-export interface SensorState {
-  value: SensorValue
-  /** Time the twin ordered this value by (device clock when trusted, else receive time). */
-  time: number
-  /** The device's own clock for this value, as sent; null when it sent none. */
-  deviceTime: number | null
-  receivedAt: number
-  /** When the value last changed (ordering time of the reading that changed it). */
-  changedAt: number
-}
-
-export interface ClockSkew {
-  deviceTime: number
-  receivedAt: number
-}
-
-/** The twin's whole state: what the workflow holds, queries return and Postgres snapshots. */
-export interface TwinState {
-  deviceId: string
-  /** Increases on every change a reader sees (see step.ts): values, online, health, desired. */
-  version: number
-  /** Increases on every step the workflow applies, changed or not: orders snapshot writes. */
-  revision: number
-  online: boolean
-  lastSeenAt: number | null
-  sensors: Record<string, SensorState>
-  /** Set while the device's clock runs too far ahead to be trusted; the last such reading. */
-  clockSkew: ClockSkew | null
-  /** Re-delivery keys of recent messages (`seq@ts`), oldest first. */
-  recentKeys: string[]
-  /** Ordering and receive time of the newest reading: relates device time to wall time. */
-  clock: { time: number; receivedAt: number } | null
-  modelId: string | null
-  /** Worst sensor health, or SILENT when the device went quiet (see health/evaluate.ts). */
-  health: Health
-  healthReason: string | null
-  sensorHealth: Record<string, HealthReport>
-  /** What the health detectors remember of each sensor between batches. */
-  tracks: Record<string, SensorTrack>
-  /** What the model's aggregate rules remember of their sensors (see aggregates.ts). */
-  aggregates: AggregateWindows
-  desired: DesiredDocument | null
-  /** Open commands and the newest finished ones (see commands.ts). */
-  commands: Command[]
-  /** The latest reservation, active or ended; null when there never was one. */
-  reservation: Reservation | null
-  /** The last batch of the device's inbox (see inbox.ts) this twin has applied; 0 for none. */
-  inboxSeq: number
-  /** MQTT messages this twin has applied, re-deliveries included: for operators and audits. */
-  appliedMessages: number
-}
+import type { ClockSkew, SensorState, TwinState } from './state.ts'
 
 /** How many re-delivery keys a twin remembers: a broker re-delivers recent messages only. */
 export const RECENT_KEYS_LIMIT = 1024

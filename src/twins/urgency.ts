@@ -4,7 +4,8 @@ import { stuck } from './health/value-checks.ts'
 import type { LiveState } from './live.ts'
 import type { DeviceModel, SensorSpec } from './model.ts'
 import type { Reading, SensorValue } from './reading.ts'
-import { applyValue, type SensorState, type TwinState } from './twin.ts'
+import type { SensorState, TwinState } from './state.ts'
+import { applyValue } from './twin.ts'
 
 /**
  * What ingest knows of a twin's applied judgement: the health of each sensor its last written

@@ -3,8 +3,7 @@ import type { TwinBatch } from '../twins/batch.ts'
 import type { Command, CommandRequest } from '../twins/commands.ts'
 import type { InboxDelivery } from '../twins/inbox.ts'
 import type { DeviceModel } from '../twins/model.ts'
-import type { Reservation } from '../twins/reservations.ts'
-import type { TwinState } from '../twins/twin.ts'
+import type { Reservation, TwinState } from '../twins/state.ts'
 
 /**
  * One coalesced batch of telemetry and status messages, as ingest sent them before the inbox

@@ -5,7 +5,7 @@ import {
   canSubscribe,
   type MqttPrincipal,
   mosquittoAcl,
-} from '../../src/registry/topic-access.ts'
+} from '../../src/device-access/topic-access.ts'
 
 const root = 'devices'
 const device: MqttPrincipal = { kind: 'device', deviceId: 'cp-1' }

@@ -4,8 +4,9 @@ import { alertChanges } from '../../src/twins/alerts.ts'
 import { compactReadings, type TwinBatch } from '../../src/twins/batch.ts'
 import { type DeviceModel, parseDeviceModel } from '../../src/twins/model.ts'
 import { type Reading, toReading } from '../../src/twins/reading.ts'
+import type { TwinState } from '../../src/twins/state.ts'
 import { step } from '../../src/twins/step.ts'
-import { applyBatch, newTwin, restoreTwin, type TwinState } from '../../src/twins/twin.ts'
+import { applyBatch, newTwin, restoreTwin } from '../../src/twins/twin.ts'
 
 const T0 = Date.parse('2026-11-23T12:00:00Z')
 const s = (n: number) => T0 + n * 1000

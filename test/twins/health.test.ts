@@ -13,7 +13,7 @@ import {
   TRACK_LIMIT,
 } from '../../src/twins/health/index.ts'
 import { type DeviceModel, parseDeviceModel } from '../../src/twins/model.ts'
-import type { SensorState } from '../../src/twins/twin.ts'
+import type { SensorState } from '../../src/twins/state.ts'
 
 const T0 = Date.parse('2026-11-23T12:00:00Z')
 const s = (n: number) => n * 1000

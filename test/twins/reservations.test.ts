@@ -9,7 +9,8 @@ import {
   releaseReservation,
   reserve,
 } from '../../src/twins/reservations.ts'
-import { newTwin, type TwinState } from '../../src/twins/twin.ts'
+import type { TwinState } from '../../src/twins/state.ts'
+import { newTwin } from '../../src/twins/twin.ts'
 
 const T0 = 1_763_812_800_000
 const online = (overrides: Partial<TwinState> = {}): TwinState => ({

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { TwinBatch } from '../../src/twins/batch.ts'
 import { type Reading, toReading } from '../../src/twins/reading.ts'
+import type { TwinState } from '../../src/twins/state.ts'
 import { step } from '../../src/twins/step.ts'
 import {
   applyBatch as applyOnly,
@@ -9,7 +10,6 @@ import {
   publishedTwin,
   RECENT_KEYS_LIMIT,
   reported,
-  type TwinState,
 } from '../../src/twins/twin.ts'
 
 const T0 = Date.parse('2026-11-23T12:00:00Z')

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lte, max } from 'drizzle-orm'
 import { filter, map, pipe } from 'graphql-yoga'
-import type { FedCommand } from '../../activities/store-commands.ts'
+import type { FedCommand } from '../../activities/records.ts'
 import { commandEvents, commands } from '../../db/schema.ts'
 import { newChanges, replayThenLive } from '../../events/resume.ts'
 import {

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
 import { devices, twinLive, twins } from '../../db/schema.ts'
-import type { TwinState } from '../../twins/twin.ts'
+import type { TwinState } from '../../twins/state.ts'
 
 /** What the api reads of a twin's live row: its live state and how far the workflow is behind. */
 export const liveColumns = {

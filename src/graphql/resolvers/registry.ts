@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { devices } from '../../db/schema.ts'
+import { hashSecret, newSecret } from '../../device-access/credentials.ts'
 import { DEVICE_ID } from '../../protocol/ids.ts'
-import { hashSecret, newSecret } from '../../registry/credentials.ts'
 import type { ApiContext } from '../context.ts'
 import { apiError, badInput } from '../errors.ts'
 import { requireRole } from '../roles.ts'

@@ -2,7 +2,8 @@ import { openCommands } from '../../twins/commands.ts'
 import { delta } from '../../twins/desired.ts'
 import { withLive } from '../../twins/live.ts'
 import { activeReservation } from '../../twins/reservations.ts'
-import { reported, restoreTwin, type SensorState, type TwinState } from '../../twins/twin.ts'
+import type { SensorState, TwinState } from '../../twins/state.ts'
+import { reported, restoreTwin } from '../../twins/twin.ts'
 import type { LiveRow } from './device-row.ts'
 
 /** How far a twin's workflow is behind its live reported state. */

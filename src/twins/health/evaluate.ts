@@ -1,6 +1,6 @@
-import { type AggregateWindows, judgeAggregates } from '../aggregates.ts'
+import { judgeAggregates } from '../aggregates.ts'
 import type { DeviceModel } from '../model.ts'
-import type { SensorState } from '../twin.ts'
+import type { AggregateWindows, SensorState } from '../state.ts'
 import { flapping } from './flapping.ts'
 import {
   type Health,

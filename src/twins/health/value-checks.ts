@@ -1,6 +1,6 @@
 import type { SensorSpec } from '../model.ts'
 import type { SensorValue } from '../reading.ts'
-import type { SensorState } from '../twin.ts'
+import type { SensorState } from '../state.ts'
 import { type HealthReport, OK, secondsBetween } from './types.ts'
 
 /** OUT_OF_RANGE when a number lies outside the model's physical range. */

@@ -13,7 +13,6 @@ import {
 import { applyDesiredPatch, refuseDesiredPatch } from '../../twins/desired.ts'
 import {
   extendReservation,
-  type Reservation,
   refuseCommandHolder,
   refuseReservation,
   refuseReservationChange,
@@ -21,7 +20,8 @@ import {
   releaseReservation,
   reserve,
 } from '../../twins/reservations.ts'
-import { applyBatch, type TwinState } from '../../twins/twin.ts'
+import type { Reservation, TwinState } from '../../twins/state.ts'
+import { applyBatch } from '../../twins/twin.ts'
 import {
   batchSignal,
   cancelCommandUpdate,

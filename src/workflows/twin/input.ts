@@ -1,6 +1,6 @@
 import type { Command } from '../../twins/commands.ts'
 import type { DeviceModel } from '../../twins/model.ts'
-import type { TwinState } from '../../twins/twin.ts'
+import type { TwinState } from '../../twins/state.ts'
 import type { Unwritten } from './unwritten.ts'
 
 /** What a twin's run starts from: a device id, and what the run before it handed over. */

@@ -1,7 +1,7 @@
 import type { AlertChange } from '../../twins/alerts.ts'
 import type { TwinChange } from '../../twins/change.ts'
 import type { Command } from '../../twins/commands.ts'
-import type { Reservation } from '../../twins/reservations.ts'
+import type { Reservation } from '../../twins/state.ts'
 
 /**
  * What a twin's steps left to write to Postgres: change-log entries, alert changes, and the

@@ -3,8 +3,9 @@ import type { SentReading } from '../src/simulator/fleet.ts'
 import { alertChanges } from '../src/twins/alerts.ts'
 import type { DeviceModel } from '../src/twins/model.ts'
 import { toReading } from '../src/twins/reading.ts'
+import type { TwinState } from '../src/twins/state.ts'
 import { step } from '../src/twins/step.ts'
-import { applyBatch, newTwin, type TwinState } from '../src/twins/twin.ts'
+import { applyBatch, newTwin } from '../src/twins/twin.ts'
 import { type Sample, subscriber } from './probes.ts'
 
 interface Shadow {

@@ -11,7 +11,7 @@ import {
   markDelivered,
   type NudgeOptions,
   retryFailedSoon,
-} from './inbox.ts'
+} from './deliveries.ts'
 
 /** Signals in flight at once: enough to hide round trips, few enough not to swamp Temporal. */
 const CONCURRENCY = 32

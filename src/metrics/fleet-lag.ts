@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { Gauge, type Registry } from 'prom-client'
 import type { Db } from '../db/client.ts'
+import { resultRows } from '../db/rows.ts'
 import { twinLive } from '../db/schema.ts'
-import { resultRows } from '../ingest/inbox.ts'
 import { withTimeout } from '../with-timeout.ts'
 
 /** Twins named one by one: the most behind, so the series stay few however large the fleet. */

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow'
 import type { TwinBatch } from '../twins/batch.ts'
-import type { Command, CommandRequest } from '../twins/commands.ts'
+import type { CommandRequest } from '../twins/command-requests.ts'
+import type { Command } from '../twins/commands.ts'
 import type { InboxDelivery } from '../twins/inbox.ts'
 import type { DeviceModel } from '../twins/model.ts'
 import type { Reservation, TwinState } from '../twins/state.ts'

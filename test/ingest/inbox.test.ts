@@ -10,9 +10,9 @@ import {
   markDelivered,
   type NudgeOptions,
   retryFailedSoon,
-  storeInbox,
   type Urgency,
-} from '../../src/ingest/inbox.ts'
+} from '../../src/ingest/deliveries.ts'
+import { storeInbox } from '../../src/ingest/inbox.ts'
 import { deviceModelSchema } from '../../src/twins/model.ts'
 import { DATABASES, useTestDatabase } from '../support/database.ts'
 import { receivedReading } from '../support/received.ts'

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest'
+import { newCommand, refuseCommandRequest, refuseRepeat } from '../../src/twins/command-requests.ts'
 import {
   applyAck,
   type Command,
   cancelCommand,
   driveCommands,
   FINISHED_COMMANDS_KEPT,
-  newCommand,
   nextCommandCheck,
   pruneCommands,
   refuseCancel,
-  refuseCommandRequest,
-  refuseRepeat,
   retryDelayMs,
 } from '../../src/twins/commands.ts'
 

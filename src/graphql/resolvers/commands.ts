@@ -3,12 +3,8 @@ import { filter, map, pipe } from 'graphql-yoga'
 import type { FedCommand } from '../../activities/records.ts'
 import { commandEvents, commands } from '../../db/schema.ts'
 import { newChanges, replayThenLive } from '../../events/resume.ts'
-import {
-  type Command,
-  type CommandRequest,
-  isTerminal,
-  refuseRepeat,
-} from '../../twins/commands.ts'
+import { type CommandRequest, refuseRepeat } from '../../twins/command-requests.ts'
+import { type Command, isTerminal } from '../../twins/commands.ts'
 import { cancelCommandUpdate, sendCommandUpdate } from '../../workflows/messages.ts'
 import type { ApiContext } from '../context.ts'
 import { apiError, badInput } from '../errors.ts'

@@ -1,15 +1,13 @@
 import type { UpdateDefinition } from '@temporalio/common'
 import { setHandler, uuid4 } from '@temporalio/workflow'
 import {
-  type Command,
   type CommandRequest,
-  cancelCommand,
   commandForKey,
   newCommand,
-  refuseCancel,
   refuseCommandRequest,
   refuseRepeat,
-} from '../../twins/commands.ts'
+} from '../../twins/command-requests.ts'
+import { type Command, cancelCommand, refuseCancel } from '../../twins/commands.ts'
 import { applyDesiredPatch, refuseDesiredPatch } from '../../twins/desired.ts'
 import {
   extendReservation,

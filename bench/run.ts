@@ -138,6 +138,8 @@ function tasksDone(
 
 /** Twins followed for the history cost, at the end. */
 const HISTORY_SAMPLE = 20
+/** The longest the first readings take to send, before the clock. */
+const WARM_UP_MAX_S = 30
 /** How long after a step the bench waits for alerts still on their way. */
 const ALERT_GRACE_MS = 15_000
 /** Commands still in flight at a step's end may take their timeout (30 s) to end. */
@@ -247,10 +249,12 @@ try {
   await ledger.waitForQuiet(5000, 300_000)
   // Each device's first reading is urgent (a new sensor): a fleet coming online costs a workflow
   // task a twin. Sent before the clock starts, and timed on its own, so that the run measures
-  // the steady state.
+  // the steady state. One reading each within a period of the first step's rate, or 30 s at
+  // most (a ramp's first step is far slower than its fleet).
   const warmUpStarted = Date.now()
-  fleet.setRate((steps[0] as number) / devices)
-  await sleep((devices / (steps[0] as number)) * 1000)
+  const warmUpRate = Math.max((steps[0] as number) / devices, 1 / WARM_UP_MAX_S)
+  fleet.setRate(warmUpRate)
+  await sleep(1000 / warmUpRate)
   fleet.setRate(0)
   await ledger.waitForQuiet(5000, 300_000)
   const warmUpMs = Date.now() - warmUpStarted - 5000

@@ -32,10 +32,11 @@ export async function updateTwin<Ret, Args extends [unknown, ...unknown[]]>(
     try {
       return await ctx.twins.update(deviceId, update, args)
     } catch (error) {
-      if (twinAway(error)) {
+      const away = whyAway(error, deviceId, ctx.twins.updateTimeoutMs)
+      if (away) {
         throw apiError(
           'SERVICE_UNAVAILABLE',
-          `the twin of "${deviceId}" did not answer within ${ctx.twins.updateTimeoutMs / 1000} s (its worker may be restarting or busy): try again. The request may still take effect; a command sent again with the same idempotencyKey is not sent twice`,
+          `${away}: try again. The request may still take effect; a command sent again with the same idempotencyKey is not sent twice`,
         )
       }
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined
@@ -49,6 +50,13 @@ export async function updateTwin<Ret, Args extends [unknown, ...unknown[]]>(
 /** gRPC UNAVAILABLE: Temporal could not be reached. */
 const UNAVAILABLE = 14
 
-/** The twin did not answer in time, or Temporal could not be reached: worth trying again. */
-const twinAway = (error: unknown) =>
-  isGrpcDeadlineError(error) || (isGrpcServiceError(error) && error.code === UNAVAILABLE)
+/** Why the twin gave no answer worth trying again for, or null for any other error. */
+function whyAway(error: unknown, deviceId: string, timeoutMs: number): string | null {
+  if (isGrpcDeadlineError(error)) {
+    return `the twin of "${deviceId}" did not answer within ${timeoutMs / 1000} s (its worker may be restarting or busy)`
+  }
+  if (isGrpcServiceError(error) && error.code === UNAVAILABLE) {
+    return `Temporal, which runs the twin of "${deviceId}", cannot be reached`
+  }
+  return null
+}

@@ -23,8 +23,11 @@ export interface Ledger {
    */
   twinUpdates(): Promise<number | null>
   waitForTwins(count: number): Promise<void>
-  /** Waits until no twin snapshot was written for `quietMs` (the start-up storm is over). */
-  waitForQuiet(quietMs: number, timeoutMs: number): Promise<void>
+  /**
+   * Waits until no twin snapshot was written for `quietMs` (the start-up storm is over); false
+   * when `timeoutMs` passed first.
+   */
+  waitForQuiet(quietMs: number, timeoutMs: number): Promise<boolean>
   /**
    * Waits until the count reaches `expected()` (asked again at every look: publishes still in
    * flight at the end of a step are acknowledged later), or nothing moved for 10 s, or
@@ -107,9 +110,10 @@ export function openLedger(databaseUrl: string | null, ingest: RoleProcess): Led
       while (sql && Date.now() < deadline) {
         const [row] = await sql<{ idle: number | null }[]>`
           select extract(epoch from now() - max(updated_at)) * 1000 as idle from twins`
-        if ((row?.idle ?? 0) >= quietMs) return
+        if ((row?.idle ?? 0) >= quietMs) return true
         await sleep(500)
       }
+      return !sql
     },
     async drain(expected, timeoutMs) {
       const deadline = Date.now() + timeoutMs

@@ -256,9 +256,13 @@ try {
   fleet.setRate(warmUpRate)
   await sleep(1000 / warmUpRate)
   fleet.setRate(0)
-  await ledger.waitForQuiet(5000, 300_000)
+  const quiet = await ledger.waitForQuiet(5000, 300_000)
   const warmUpMs = Date.now() - warmUpStarted - 5000
-  console.log(`first readings of ${devices} devices applied in ${formatMs(warmUpMs)}`)
+  console.log(
+    quiet
+      ? `first readings of ${devices} devices applied in ${formatMs(warmUpMs)}`
+      : `first readings of ${devices} devices: twins still writing after ${formatMs(warmUpMs)} (gave up waiting)`,
+  )
   const queryProbe = startQueryProbe(url, token, ids.slice(0, sample))
   cleanup.push(queryProbe.stop)
   // Every 10 s, or thrice a shorter step.

@@ -7,14 +7,12 @@ import type { Check } from '../probes/readiness.ts'
  */
 export class Lifecycle {
   readonly checks: Check[] = []
-  private readonly stops: (() => Promise<void>)[] = []
+  private readonly stops: (() => Promise<unknown>)[] = []
 
   constructor(private readonly onStopFailed: (err: unknown) => void) {}
 
   onStop(stop: () => Promise<unknown>): void {
-    this.stops.push(async () => {
-      await stop()
-    })
+    this.stops.push(stop)
   }
 
   check(name: string, check: () => Promise<void>): void {
